@@ -1,0 +1,74 @@
+# postroom — build, test, install.
+# A fresh Debian machine needs only Swift: every target installs what it uses.
+
+PREFIX     ?= /usr/local
+LIBEXECDIR ?= $(PREFIX)/libexec/postroom
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+SWIFT      ?= swift
+CONFIG     ?= release
+
+STAGES     := $(notdir $(wildcard Sources/expand Sources/render Sources/route Sources/deliver Sources/mark))
+BUILD_DEBS := libcurl4-openssl-dev libmagic-dev pkg-config
+TEST_DEBS  := mandoc util-linux python3
+BENCH_DEBS := time
+
+# Install Debian packages only when dpkg says they are missing.
+define need-debs
+	@missing=""; for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+endef
+
+.PHONY: all build deps test-deps bench-deps test lint-man install uninstall bench clean
+
+all: build
+
+deps:
+	$(call need-debs,$(BUILD_DEBS))
+
+test-deps: deps
+	$(call need-debs,$(TEST_DEBS))
+
+bench-deps: deps
+	$(call need-debs,$(BENCH_DEBS))
+
+build: deps
+	$(SWIFT) build -c $(CONFIG)
+
+# Warnings in our own sources fail the build; the full log stays in .build/build.log.
+test: test-deps
+	@mkdir -p .build
+	$(SWIFT) build --build-tests 2>&1 | tee .build/build.log
+	@if grep -E '/(Sources|Tests)/.*: warning:' .build/build.log | grep -v '/\.build' ; then \
+	  echo "error: the build above has warnings in our sources"; exit 1; fi
+	$(MAKE) lint-man
+	$(SWIFT) test --skip-build
+
+lint-man: test-deps
+	mandoc -T lint -W warning $$(find man -type f -name '*.[1-8]')
+
+bench: bench-deps build
+	bash bench/run
+
+install: build
+	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
+	bin=$$($(SWIFT) build -c $(CONFIG) --show-bin-path); \
+	install -m 755 $$bin/postroom $(DESTDIR)$(BINDIR)/postroom; \
+	for s in $(STAGES); do install -m 755 $$bin/$$s $(DESTDIR)$(LIBEXECDIR)/$$s; done
+	for d in 5 7 8; do \
+	  for f in man/man$$d/*.$$d; do [ -e "$$f" ] && install -m 644 "$$f" $(DESTDIR)$(MANDIR)/man$$d/; done; \
+	done; true
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/postroom
+	rm -rf $(DESTDIR)$(LIBEXECDIR)
+	cd man && for f in man*/*.[1-8]; do rm -f $(DESTDIR)$(MANDIR)/$$f; done
+
+clean:
+	rm -rf .build

@@ -1,0 +1,122 @@
+import Glibc
+
+/// Settings shared by every stage, from `postroom.conf(5)`, the environment and flags.
+///
+/// The file is `key = value` lines; `#` starts a comment. Precedence, highest first:
+/// a command-line flag, the environment (`POSTROOM_SPOOL`, ...), the file, the default.
+/// Unknown keys are errors, so a typo never silently falls back to a default.
+public struct Configuration: Sendable {
+    /// A setting postroom understands, with its environment variable and default.
+    public struct Key: Sendable, Hashable {
+        /// The name in the file.
+        public let name: String
+        /// The environment variable that overrides the file, if any.
+        public let environment: String?
+        /// The value when nothing sets it.
+        public let defaultValue: String?
+    }
+
+    /// The spool directory.
+    public static let spool = Key(name: "spool", environment: "POSTROOM_SPOOL", defaultValue: "/var/spool/postroom")
+    /// The host name written into spool names and log lines.
+    public static let hostname = Key(name: "hostname", environment: "POSTROOM_HOSTNAME", defaultValue: nil)
+    /// The right-hand side of generated Message-IDs.
+    public static let messageIDDomain = Key(name: "message_id_domain", environment: nil, defaultValue: nil)
+
+    /// Every key the file may contain.
+    public static let knownKeys: [Key] = [spool, hostname, messageIDDomain]
+
+    /// Where the file is looked for when neither `--config` nor `POSTROOM_CONFIG` names one.
+    public static let defaultPath = "/etc/postroom/postroom.conf"
+
+    /// The file the values came from, if any.
+    public let path: String?
+    private var fileValues: [String: String]
+    private let environment: [String: String]
+
+    /// Loads the configuration: `path`, else `$POSTROOM_CONFIG`, else the default path if it exists.
+    public init(path explicitPath: String? = nil, environment: [String: String] = ProcessEnvironment.current)
+        throws(PostroomError)
+    {
+        self.environment = environment
+        let chosen = explicitPath ?? environment["POSTROOM_CONFIG"]
+        if let chosen {
+            guard FileSystem.exists(chosen) else {
+                throw .configuration(location: chosen, reason: "no such file; create it or drop --config / POSTROOM_CONFIG")
+            }
+            path = chosen
+        } else {
+            path = FileSystem.exists(Self.defaultPath) ? Self.defaultPath : nil
+        }
+        fileValues = [:]
+        if let path { fileValues = try Self.parse(try Self.read(path), file: path) }
+    }
+
+    /// A configuration from text, for tests and tools.
+    public init(text: String, environment: [String: String] = [:]) throws(PostroomError) {
+        self.environment = environment
+        path = nil
+        fileValues = try Self.parse(text, file: "configuration")
+    }
+
+    /// The effective value of `key`, `flag` winning over everything else.
+    public func value(_ key: Key, flag: String? = nil) -> String? {
+        if let flag { return flag }
+        if let variable = key.environment, let value = environment[variable], !value.isEmpty { return value }
+        return fileValues[key.name] ?? key.defaultValue
+    }
+
+    /// The spool these settings point at.
+    public func spool(flag: String? = nil) -> Spool {
+        Spool(root: value(Self.spool, flag: flag) ?? "/var/spool/postroom")
+    }
+
+    private static func read(_ path: String) throws(PostroomError) -> String {
+        do {
+            return String(decoding: try FileSystem.readFile(path), as: UTF8.self)
+        } catch {
+            throw .configuration(location: path, reason: error.description)
+        }
+    }
+
+    static func parse(_ text: String, file: String) throws(PostroomError) -> [String: String] {
+        var values: [String: String] = [:]
+        for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)?
+                .trimmingSpaces ?? ""
+            if line.isEmpty { continue }
+            let location = "\(file) line \(offset + 1)"
+            guard let equals = line.firstIndex(of: "=") else {
+                throw .configuration(location: location, reason: "expected 'key = value', found \"\(line)\"")
+            }
+            let key = String(line[..<equals]).trimmingSpaces
+            let value = String(line[line.index(after: equals)...]).trimmingSpaces
+            guard knownKeys.contains(where: { $0.name == key }) else {
+                let names = knownKeys.map(\.name).joined(separator: ", ")
+                throw .configuration(location: location, reason: "unknown key \"\(key)\"; known keys: \(names)")
+            }
+            guard values[key] == nil else {
+                throw .configuration(location: location, reason: "\"\(key)\" is set twice")
+            }
+            values[key] = value
+        }
+        return values
+    }
+}
+
+/// The process environment as a dictionary, read without Foundation.
+public enum ProcessEnvironment {
+    /// The current environment variables.
+    public static var current: [String: String] {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        return result
+    }
+}

@@ -1,0 +1,152 @@
+import Glibc
+
+/// A message this process has claimed: the file sits in `cur/` and is locked by us.
+///
+/// The lock is an exclusive `flock(2)` on the file itself, so it follows the file
+/// through renames and vanishes when the process dies, even by kill -9. Operators can
+/// test a claim with `flock -n FILE true`: it fails while a worker holds the message.
+public final class Claim {
+    /// The flag that marks finished work in a queue's `cur/` (maildir's "seen").
+    public static let doneFlag: Character = "S"
+
+    /// The maildir the message was claimed from.
+    public let maildir: Maildir
+    /// The message's name, unchanged from `new/`.
+    public let name: MessageName
+    private var fd: Int32
+
+    private init(maildir: Maildir, name: MessageName, fd: Int32) {
+        self.maildir = maildir
+        self.name = name
+        self.fd = fd
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    /// The claimed file's current path.
+    public var path: String { maildir.path(of: name, in: .cur) }
+
+    /// Locks `cur/NAME`; nil when someone else holds it or it moved away meanwhile.
+    static func lock(maildir: Maildir, name: MessageName) throws(PostroomError) -> Claim? {
+        let file = maildir.path(of: name, in: .cur)
+        let fd: Int32
+        do {
+            fd = try FileSystem.open(file, O_RDONLY)
+        } catch {
+            if case .missingInput = error, !FileSystem.exists(file) { return nil }
+            throw error
+        }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let code = errno
+            close(fd)
+            if code == EWOULDBLOCK { return nil }
+            throw .io(operation: "lock", path: file, errno: code)
+        }
+        // Between our rename and our lock, recovery may have moved the file back to new/.
+        guard let held = FileSystem.status(fd: fd), let current = FileSystem.status(file),
+            held.st_ino == current.st_ino, held.st_dev == current.st_dev
+        else {
+            close(fd)
+            return nil
+        }
+        return Claim(maildir: maildir, name: name, fd: fd)
+    }
+
+    /// The size of the message in bytes.
+    public var size: Int { Int(FileSystem.status(fd: fd)?.st_size ?? 0) }
+
+    /// The message's modification time (the next-attempt time in `deferred/`).
+    public var modificationTime: Int { FileSystem.status(fd: fd)?.st_mtim.tv_sec ?? 0 }
+
+    /// Reads the whole message.
+    public func read() throws(PostroomError) -> [UInt8] {
+        guard lseek(fd, 0, SEEK_SET) == 0 else { throw .io(operation: "seek", path: path, errno: errno) }
+        return try FileSystem.readAll(fd, path: path, sizeHint: size)
+    }
+
+    /// Moves the message, keeping its base name, into another maildir.
+    ///
+    /// Into `new/` the name keeps whatever info it had; into `cur/` it gets a `:2,`
+    /// suffix as maildir readers expect. Both directories are fsynced unless
+    /// `syncing` is false (the caller then syncs once for a batch). The lock is released.
+    @discardableResult
+    public func move(
+        to target: Maildir, folder: Maildir.Folder, renamedTo newName: MessageName? = nil, syncing: Bool = true
+    ) throws(PostroomError) -> MessageName {
+        var finalName = newName ?? name
+        if folder == .cur { finalName = finalName.withInfo() }
+        let destination = target.path(of: finalName, in: folder)
+        guard try FileSystem.rename(path, destination) else {
+            throw .io(operation: "move", path: path, errno: ENOENT)
+        }
+        if syncing {
+            try FileSystem.syncDirectory(target.path(of: folder))
+            if target.path != maildir.path || folder != .cur { try FileSystem.syncDirectory(maildir.path(of: .cur)) }
+        }
+        unlock()
+        return finalName
+    }
+
+    /// Replaces the message with `bytes` and moves it into another maildir in one step.
+    ///
+    /// The new content is staged in the target's `tmp/` and renamed over; the claimed
+    /// file is removed only after that rename, so a crash leaves one copy or the other.
+    @discardableResult
+    public func replace(
+        with bytes: [UInt8], to target: Maildir, folder: Maildir.Folder, modificationTime: Int? = nil,
+        syncing: Bool = true
+    ) throws(PostroomError) -> MessageName {
+        let finalName = folder == .cur ? name.withInfo() : name
+        _ = try target.stage(bytes, as: finalName, modificationTime: modificationTime)
+        let staged = target.path(of: finalName, in: .tmp)
+        let destination = target.path(of: finalName, in: folder)
+        guard try FileSystem.rename(staged, destination) else {
+            throw .io(operation: "publish", path: staged, errno: ENOENT)
+        }
+        if syncing { try FileSystem.syncDirectory(target.path(of: folder)) }
+        // Rewriting in place: the rename above already replaced the claimed file.
+        if destination != path && unlink(path) != 0 && errno != ENOENT {
+            throw .io(operation: "remove", path: path, errno: errno)
+        }
+        if syncing { try FileSystem.syncDirectory(maildir.path(of: .cur)) }
+        unlock()
+        return finalName
+    }
+
+    /// Marks the message done where it is (`cur/NAME:2,S`), keeping it for the record.
+    @discardableResult
+    public func markDone(syncing: Bool = true) throws(PostroomError) -> MessageName {
+        let done = name.adding(Self.doneFlag)
+        guard try FileSystem.rename(path, maildir.path(of: done, in: .cur)) else {
+            throw .io(operation: "mark done", path: path, errno: ENOENT)
+        }
+        if syncing { try FileSystem.syncDirectory(maildir.path(of: .cur)) }
+        unlock()
+        return done
+    }
+
+    /// Gives the message back to `new/` of its maildir, for another worker or a later run.
+    ///
+    /// Returns false when the file was no longer there.
+    @discardableResult
+    public func release(to target: Maildir? = nil, folder: Maildir.Folder = .new, syncing: Bool = true)
+        throws(PostroomError) -> Bool
+    {
+        let destination = target ?? maildir
+        let moved = try FileSystem.rename(path, destination.path(of: name, in: folder))
+        if moved && syncing {
+            try FileSystem.syncDirectory(destination.path(of: folder))
+            try FileSystem.syncDirectory(maildir.path(of: .cur))
+        }
+        unlock()
+        return moved
+    }
+
+    /// Drops the lock without moving the file (its worker is done with it).
+    public func unlock() {
+        if fd >= 0 {
+            close(fd)
+            fd = -1
+        }
+    }
+}

@@ -1,0 +1,184 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Thin, throwing wrappers over the system calls the spool relies on.
+///
+/// Foundation's FileManager hides errno and fsync; the spool needs both, so it talks
+/// to the C library directly and reports every failure with the path it concerns.
+enum FileSystem {
+    /// Opens `path`, retrying on EINTR.
+    static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o640) throws(PostroomError) -> Int32 {
+        while true {
+            let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
+            if fd >= 0 { return fd }
+            let code = errno
+            if code == EINTR { continue }
+            if flags & O_CREAT != 0 { throw .cannotCreate(path: path, errno: code) }
+            if code == ENOENT || code == EACCES {
+                throw .missingInput(path: path, reason: PostroomError.describe(code))
+            }
+            throw .io(operation: "open", path: path, errno: code)
+        }
+    }
+
+    /// Writes every byte of `bytes`, looping over short writes.
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(PostroomError) {
+        guard var cursor = bytes.baseAddress else { return }
+        var remaining = bytes.count
+        while remaining > 0 {
+            let written = Glibc.write(fd, cursor, remaining)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw .io(operation: "write", path: path, errno: errno)
+            }
+            cursor += written
+            remaining -= written
+        }
+    }
+
+    /// Writes every byte of `bytes`.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(PostroomError) {
+        let failure: PostroomError? = bytes.withUnsafeBytes { buffer in
+            do throws(PostroomError) { try writeAll(fd, buffer, path: path) } catch { return error }
+            return nil
+        }
+        if let failure { throw failure }
+    }
+
+    /// Flushes a file's data and metadata to stable storage.
+    static func sync(_ fd: Int32, path: String) throws(PostroomError) {
+        if fsync(fd) != 0 { throw .io(operation: "fsync", path: path, errno: errno) }
+    }
+
+    /// Makes renames and creations inside `directory` durable.
+    static func syncDirectory(_ directory: String) throws(PostroomError) {
+        let fd = try open(directory, O_RDONLY | O_DIRECTORY)
+        defer { close(fd) }
+        try sync(fd, path: directory)
+    }
+
+    /// Renames atomically; returns false when the source is gone (a lost race).
+    @discardableResult
+    static func rename(_ source: String, _ target: String) throws(PostroomError) -> Bool {
+        if Glibc.rename(source, target) == 0 { return true }
+        let code = errno
+        if code == ENOENT {
+            // Distinguish a vanished source from a missing target directory.
+            if exists(source) || !exists(parent(of: target)) {
+                throw .io(operation: "rename to \(target)", path: source, errno: code)
+            }
+            return false
+        }
+        throw .io(operation: "rename to \(target)", path: source, errno: code)
+    }
+
+    /// Reads the whole file at `fd` from its current offset.
+    static func readAll(_ fd: Int32, path: String, sizeHint: Int = 0) throws(PostroomError) -> [UInt8] {
+        var result: [UInt8] = []
+        result.reserveCapacity(max(sizeHint, 4096))
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .io(operation: "read", path: path, errno: errno)
+            }
+            if count == 0 { return result }
+            result.append(contentsOf: chunk[0..<count])
+        }
+    }
+
+    /// Reads a whole file.
+    static func readFile(_ path: String) throws(PostroomError) -> [UInt8] {
+        let fd = try open(path, O_RDONLY)
+        defer { close(fd) }
+        return try readAll(fd, path: path, sizeHint: Int(status(fd: fd)?.st_size ?? 0))
+    }
+
+    /// Creates a directory unless it exists already as a directory.
+    static func makeDirectory(_ path: String, mode: mode_t = 0o750) throws(PostroomError) {
+        if mkdir(path, mode) == 0 { return }
+        let code = errno
+        if code == EEXIST, let info = status(path), info.st_mode & S_IFMT == S_IFDIR { return }
+        throw .cannotCreate(path: path, errno: code)
+    }
+
+    /// Creates a directory and its missing parents.
+    static func makeDirectories(_ path: String, mode: mode_t = 0o750) throws(PostroomError) {
+        if let info = status(path), info.st_mode & S_IFMT == S_IFDIR { return }
+        let up = parent(of: path)
+        if up != path && !up.isEmpty { try makeDirectories(up, mode: mode) }
+        try makeDirectory(path, mode: mode)
+    }
+
+    /// `stat(2)` of a path, or nil when it does not exist.
+    static func status(_ path: String) -> stat? {
+        var info = stat()
+        return stat(path, &info) == 0 ? info : nil
+    }
+
+    /// `fstat(2)` of an open file.
+    static func status(fd: Int32) -> stat? {
+        var info = stat()
+        return fstat(fd, &info) == 0 ? info : nil
+    }
+
+    /// Whether anything exists at `path`.
+    static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
+    }
+
+    /// The directory part of a path ("." for a bare name).
+    static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        if slash == path.startIndex { return "/" }
+        return String(path[..<slash])
+    }
+
+    /// The last component of a path.
+    static func baseName(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+
+    /// `UTIME_OMIT` from <sys/stat.h>, which Swift does not import.
+    private static let utimeOmit = (1 << 30) - 2
+
+    /// Sets a file's modification time, which deferred/ uses as the next-attempt time.
+    static func setModificationTime(_ fd: Int32, seconds: Int, path: String) throws(PostroomError) {
+        var times = [timespec(tv_sec: 0, tv_nsec: utimeOmit), timespec(tv_sec: seconds, tv_nsec: 0)]
+        if futimens(fd, &times) != 0 { throw .io(operation: "set the time of", path: path, errno: errno) }
+    }
+}
+
+/// Wall-clock time with microseconds, from `clock_gettime`.
+public struct Timestamp: Sendable, Comparable {
+    /// Seconds since the Unix epoch.
+    public var seconds: Int
+    /// Microseconds within the second.
+    public var microseconds: Int
+
+    /// Creates a timestamp.
+    public init(seconds: Int, microseconds: Int = 0) {
+        self.seconds = seconds
+        self.microseconds = microseconds
+    }
+
+    /// The current time.
+    public static func now() -> Timestamp {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Timestamp(seconds: spec.tv_sec, microseconds: spec.tv_nsec / 1000)
+    }
+
+    /// Seconds as a floating-point number.
+    public var interval: Double { Double(seconds) + Double(microseconds) / 1_000_000 }
+
+    public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
+        (lhs.seconds, lhs.microseconds) < (rhs.seconds, rhs.microseconds)
+    }
+}

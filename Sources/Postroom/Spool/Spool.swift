@@ -1,0 +1,89 @@
+import Glibc
+
+/// The spool: six maildir queues, the `log` and the `suppress` list under one root.
+///
+/// ```
+/// request/  expanded/  outgoing/  deferred/  sent/  failed/   each with tmp/ new/ cur/
+/// log       one line per state change
+/// suppress  addresses never to mail again, one per line
+/// ```
+public struct Spool: Sendable {
+    /// The queues, in the order messages travel through them.
+    public enum Queue: String, Sendable, CaseIterable, Codable {
+        /// Submitted requests (a template and a recipient list) waiting for `expand`.
+        case request
+        /// One job per envelope recipient, waiting for `render`.
+        case expanded
+        /// Finished messages waiting for `deliver`.
+        case outgoing
+        /// Messages that met a temporary failure; the file's mtime is the next attempt.
+        case deferred
+        /// Messages a server accepted (terminal).
+        case sent
+        /// Messages that failed permanently or could not be processed (terminal).
+        case failed
+
+        /// Terminal queues keep messages in `cur/` for the record; nothing claims them.
+        public var isTerminal: Bool { self == .sent || self == .failed }
+    }
+
+    /// The spool's root directory.
+    public let root: String
+
+    /// A spool rooted at `root` (see `create()` and `open(_:)`).
+    public init(root: String) {
+        var trimmed = root
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+        self.root = trimmed
+    }
+
+    /// The maildir of a queue.
+    public func maildir(_ queue: Queue) -> Maildir { Maildir(path: "\(root)/\(queue.rawValue)") }
+
+    /// The audit log's path.
+    public var logPath: String { "\(root)/log" }
+
+    /// The suppression list's path.
+    public var suppressPath: String { "\(root)/suppress" }
+
+    /// Creates every directory and file of the layout; what exists is left untouched.
+    ///
+    /// Returns the paths that were created, so `postroom init` can say what it did.
+    @discardableResult
+    public func create() throws(PostroomError) -> [String] {
+        var created: [String] = []
+        if !FileSystem.exists(root) { created.append(root) }
+        try FileSystem.makeDirectories(root)
+        for queue in Queue.allCases {
+            let maildir = maildir(queue)
+            if !maildir.exists { created.append(maildir.path) }
+            try maildir.create()
+        }
+        for file in [logPath, suppressPath] where !FileSystem.exists(file) {
+            let fd = try FileSystem.open(file, O_WRONLY | O_CREAT | O_APPEND, mode: 0o640)
+            close(fd)
+            created.append(file)
+        }
+        try FileSystem.syncDirectory(root)
+        return created
+    }
+
+    /// Checks that the layout exists, with an error that says how to create it.
+    public func validate() throws(PostroomError) {
+        guard let info = FileSystem.status(root), info.st_mode & S_IFMT == S_IFDIR else {
+            throw .missingInput(path: root, reason: "no spool here; create one with 'postroom init \(root)'")
+        }
+        for queue in Queue.allCases where !maildir(queue).exists {
+            throw .missingInput(
+                path: maildir(queue).path,
+                reason: "the spool is incomplete; 'postroom init \(root)' adds what is missing")
+        }
+    }
+
+    /// Opens an existing spool, checking its layout.
+    public static func open(_ root: String) throws(PostroomError) -> Spool {
+        let spool = Spool(root: root)
+        try spool.validate()
+        return spool
+    }
+}

@@ -1,0 +1,86 @@
+import Glibc
+
+/// The spool's audit trail: one line per state change, appended to `log` and echoed on stderr.
+///
+/// Lines look like Postfix's, so the same grep habits work:
+/// `2026-11-22T08:18:09.123456Z host deliver[812]: NAME: to=<a@b>, relay=..., status=sent (250 ok)`.
+/// Each line goes out in one `write(2)` on an `O_APPEND` descriptor, so lines from
+/// concurrent processes never interleave.
+public final class SpoolLog: @unchecked Sendable {
+    /// The log file's path, or nil when logging only to stderr (filter mode).
+    public let path: String?
+    /// The program name written into each line.
+    public let program: String
+    /// Whether lines are echoed on standard error.
+    public let echo: Bool
+    private let host: String
+    private let processID = getpid()
+    private var fd: Int32 = -1
+    private var pendingSync = false
+
+    /// Opens `path` for appending (created if missing); nil logs to stderr only.
+    public init(path: String?, program: String, echo: Bool = true) throws(PostroomError) {
+        self.path = path
+        self.program = program
+        self.echo = echo
+        self.host = MessageNameGenerator.systemHostName()
+        if let path { fd = try FileSystem.open(path, O_WRONLY | O_CREAT | O_APPEND, mode: 0o640) }
+    }
+
+    deinit {
+        if fd >= 0 {
+            if pendingSync { fsync(fd) }
+            close(fd)
+        }
+    }
+
+    /// Records one event about message `name` (or about the run, when nil).
+    ///
+    /// `fields` become `key=value` pairs in order; `status` and `detail` end the line as
+    /// `status=sent (250 ok)`. Line breaks inside values are flattened to spaces.
+    public func record(
+        _ name: MessageName?, _ fields: KeyValuePairs<String, String> = [:], status: String? = nil,
+        detail: String? = nil, at time: Timestamp = .now()
+    ) {
+        var line = "\(Self.isoTime(time)) \(host) \(program)[\(processID)]: "
+        if let name { line += "\(name.base): " }
+        var parts: [String] = fields.map { "\($0.key)=\($0.value)" }
+        if let status { parts.append("status=\(status)") }
+        line += parts.joined(separator: ", ")
+        if let detail { line += parts.isEmpty ? detail : " (\(detail))" }
+        line = Self.flatten(line) + "\n"
+        let bytes = Array(line.utf8)
+        if fd >= 0 {
+            _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            pendingSync = true
+        }
+        if echo { _ = bytes.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) } }
+    }
+
+    /// Flushes the log to stable storage; stages call this before they exit 0.
+    public func sync() throws(PostroomError) {
+        guard fd >= 0, pendingSync, let path else { return }
+        try FileSystem.sync(fd, path: path)
+        pendingSync = false
+    }
+
+    /// `2026-11-22T08:18:09.123456Z`.
+    public static func isoTime(_ time: Timestamp) -> String {
+        var seconds = time_t(time.seconds)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        let micro = String(time.microseconds)
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))."
+            + String(repeating: "0", count: max(0, 6 - micro.count)) + micro + "Z"
+    }
+
+    private static func flatten(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 == 10 || $0 == 13 }) else { return text }
+        return String(text.map { $0 == "\n" || $0 == "\r" || $0 == "\r\n" ? " " : $0 })
+    }
+}

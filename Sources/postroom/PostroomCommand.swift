@@ -1,0 +1,15 @@
+import PostroomCLI
+
+/// `postroom`: the front command for operators.
+@main
+struct PostroomCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "postroom",
+        abstract: "Mail for web applications through maildir spools.",
+        discussion: """
+            The stages (expand, render, route, deliver, mark) are separate programs in \
+            libexec/postroom; this command sets up and inspects the spool. See postroom(7).
+            """,
+        subcommands: [InitCommand.self, StatusCommand.self]
+    )
+}
