@@ -44,13 +44,19 @@ let package = Package(
             dependencies: ["Postroom"],
             path: "Tests/Helpers/spool-worker"
         ),
-        .testTarget(
-            name: "PostroomTests",
-            dependencies: ["Postroom"]
+        .target(
+            name: "TestSupport",
+            dependencies: ["Postroom"],
+            path: "Tests/TestSupport"
         ),
         .testTarget(
+            name: "PostroomTests",
+            dependencies: ["Postroom", "TestSupport"]
+        ),
+        // Runs the built executables over temporary spools.
+        .testTarget(
             name: "CommandTests",
-            dependencies: ["Postroom"]
+            dependencies: ["Postroom", "TestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

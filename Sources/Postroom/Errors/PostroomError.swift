@@ -31,7 +31,7 @@ public enum PostroomError: Error, Sendable, Equatable, CustomStringConvertible {
     case configuration(location: String?, reason: String)
 
     /// The sysexits code the command should exit with.
-    public var exitStatus: ExitStatus {
+    public var exitStatus: Sysexit {
         switch self {
         case .usage: .usage
         case .malformed: .dataError

@@ -126,7 +126,7 @@ public enum EncodedWord {
                 let parsed = parseWord(bytes, at: index)
             {
                 let literal = Array(bytes[literalStart..<index])
-                let onlySpace = literal.allSatisfy { $0 == 32 || $0 == 9 }
+                let onlySpace = literal.allSatisfy { $0 == 32 || $0 == 9 || $0 == 13 || $0 == 10 }
                 if pending != nil && onlySpace {
                     // Whitespace between encoded words disappears.
                 } else {

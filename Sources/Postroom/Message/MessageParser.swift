@@ -36,6 +36,9 @@ public enum MessageParser {
             let line = lineEnd(bytes, from: position)
             let content = bytes[position..<trimmedEnd(bytes, position, line.contentEnd)]
             if content.isEmpty {
+                guard !fields.isEmpty else {
+                    throw fail(lineNumber, "the message starts with an empty line: no header fields found")
+                }
                 // The blank line: everything after it is the body.
                 return Message(
                     envelopeLine: envelopeLine, fields: fields, separator: Array(bytes[position..<line.next]),

@@ -2,7 +2,7 @@
 ///
 /// MTAs read these from pipe transports: 75 makes Exim and Postfix retry later,
 /// while 64–78 other than 75 bounce. Keep the numbers exactly as sysexits.h has them.
-public enum ExitStatus: Int32, Sendable, CaseIterable {
+public enum Sysexit: Int32, Sendable, CaseIterable {
     /// Success.
     case ok = 0
     /// The command was used incorrectly: a wrong flag, a missing argument.

@@ -1,0 +1,155 @@
+import Foundation
+import Postroom
+
+/// A directory under /tmp removed when the value is released.
+public final class TemporaryDirectory: @unchecked Sendable {
+    /// The directory's path.
+    public let path: String
+
+    /// Creates a fresh, empty directory.
+    public init(_ label: String = "postroom-test") {
+        let template = FileManager.default.temporaryDirectory.path + "/\(label).XXXXXX"
+        var bytes = Array(template.utf8CString)
+        let made = bytes.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }
+        path = made.map { String(cString: $0) } ?? template
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    /// A path inside the directory.
+    public func file(_ name: String) -> String { "\(path)/\(name)" }
+
+    /// A new spool inside the directory.
+    public func spool() throws -> Spool {
+        let spool = Spool(root: file("spool"))
+        try spool.create()
+        return spool
+    }
+}
+
+/// The outcome of running a program.
+public struct ProcessResult: Sendable {
+    /// The exit status (or 128 + signal).
+    public var status: Int32
+    /// Everything written to standard output.
+    public var stdout: String
+    /// Everything written to standard error.
+    public var stderr: String
+}
+
+/// Runs built executables and system tools.
+public enum Run {
+    /// The directory holding the built executables (beside the test bundle).
+    public static let binDirectory: String = {
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        // The test runner lives in .build/<config>/; an .xctest bundle may sit in between.
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            if FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("postroom").path) {
+                return url.path
+            }
+        }
+        return ".build/debug"
+    }()
+
+    /// The path of a built executable.
+    public static func binary(_ name: String) -> String { "\(binDirectory)/\(name)" }
+
+    /// Runs `executable` with `arguments`, feeding `input`, and waits for it.
+    @discardableResult
+    public static func program(
+        _ executable: String, _ arguments: [String] = [], input: [UInt8] = [], environment: [String: String] = [:]
+    ) throws -> ProcessResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable.contains("/") ? executable : binary(executable))
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "POSTROOM_SPOOL")
+        env.removeValue(forKey: "POSTROOM_CONFIG")
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        // Read both pipes while the process runs so neither fills up and blocks it.
+        let outBox = DataBox(), errBox = DataBox()
+        let group = DispatchGroup()
+        for (pipe, box) in [(stdout, outBox), (stderr, errBox)] {
+            group.enter()
+            DispatchQueue.global().async {
+                box.data = pipe.fileHandleForReading.readDataToEndOfFile()
+                group.leave()
+            }
+        }
+        if !input.isEmpty { stdin.fileHandleForWriting.write(Data(input)) }
+        try? stdin.fileHandleForWriting.close()
+        process.waitUntilExit()
+        group.wait()
+        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return ProcessResult(
+            status: status, stdout: String(decoding: outBox.data, as: UTF8.self),
+            stderr: String(decoding: errBox.data, as: UTF8.self))
+    }
+
+    /// Starts `executable` in the background; read its first output line with `firstLine(of:)`.
+    public static func start(_ executable: String, _ arguments: [String]) throws -> (Process, Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable.contains("/") ? executable : binary(executable))
+        process.arguments = arguments
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        try process.run()
+        return (process, stdout)
+    }
+
+    /// Reads one line from a pipe (blocking until it arrives or the writer closes).
+    public static func firstLine(of pipe: Pipe) -> String {
+        var bytes: [UInt8] = []
+        while true {
+            let chunk = pipe.fileHandleForReading.readData(ofLength: 1)
+            guard let byte = chunk.first, byte != 10 else { break }
+            bytes.append(byte)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Sends SIGKILL and waits for the process to die.
+    public static func kill9(_ process: Process) {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+private final class DataBox: @unchecked Sendable {
+    var data = Data()
+}
+
+/// Small file helpers for assertions.
+public enum Files {
+    /// The names in a directory, sorted.
+    public static func list(_ path: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
+    }
+
+    /// Writes bytes to a path (not durable; test setup only).
+    public static func write(_ path: String, _ bytes: [UInt8]) throws {
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Writes text to a path.
+    public static func write(_ path: String, _ text: String) throws {
+        try write(path, Array(text.utf8))
+    }
+
+    /// Reads a file's bytes.
+    public static func read(_ path: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    /// Reads a file as UTF-8 text.
+    public static func text(_ path: String) throws -> String {
+        String(decoding: try read(path), as: UTF8.self)
+    }
+}
