@@ -105,11 +105,39 @@ enum AddressSyntax {
         return out + "\""
     }
 
-    /// A display name as a phrase: quoted if ASCII, encoded words otherwise.
+    /// A display name as a phrase: quoted if ASCII; otherwise ASCII words stay readable and
+    /// only runs of non-ASCII words become encoded words.
+    ///
+    /// Keeping encoded words apart matters: RFC 2047 readers drop the space between two
+    /// adjacent encoded words, but Python's email package keeps it in display names, so
+    /// a name split across words would read differently there. Only a run of non-ASCII
+    /// words longer than one encoded word (about 45 bytes) still has to be split.
     static func phrase(_ name: String) -> String {
         let flat = HeaderWriter.sanitized(name)
         if flat.utf8.allSatisfy({ $0 < 128 }) { return quoted(flat) }
-        return EncodedWord.encode(flat).joined(separator: " ")
+        var parts: [String] = []
+        var run: [Substring] = []
+        var runIsASCII = true
+        func flush() {
+            guard !run.isEmpty else { return }
+            let text = run.joined(separator: " ")
+            if !runIsASCII {
+                parts.append(EncodedWord.encode(text).joined(separator: " "))
+            } else if run.allSatisfy({ $0.utf8.allSatisfy(isAtext) }) {
+                parts.append(text)
+            } else {
+                parts.append(quoted(text))
+            }
+            run.removeAll()
+        }
+        for word in flat.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
+            let ascii = word.utf8.allSatisfy { $0 < 128 }
+            if ascii != runIsASCII { flush() }
+            runIsASCII = ascii
+            run.append(word)
+        }
+        flush()
+        return parts.joined(separator: " ")
     }
 }
 

@@ -102,7 +102,10 @@ enum FileSystem {
     static func makeDirectory(_ path: String, mode: mode_t = 0o750) throws(PostroomError) {
         if mkdir(path, mode) == 0 { return }
         let code = errno
-        if code == EEXIST, let info = status(path), info.st_mode & S_IFMT == S_IFDIR { return }
+        if code == EEXIST, let info = status(path) {
+            if info.st_mode & S_IFMT == S_IFDIR { return }
+            throw .cannotCreate(path: path, errno: ENOTDIR)
+        }
         throw .cannotCreate(path: path, errno: code)
     }
 
