@@ -18,13 +18,8 @@ public struct Configuration: Sendable {
 
     /// The spool directory.
     public static let spool = Key(name: "spool", environment: "POSTROOM_SPOOL", defaultValue: "/var/spool/postroom")
-    /// The host name written into spool names and log lines.
-    public static let hostname = Key(name: "hostname", environment: "POSTROOM_HOSTNAME", defaultValue: nil)
-    /// The right-hand side of generated Message-IDs.
-    public static let messageIDDomain = Key(name: "message_id_domain", environment: nil, defaultValue: nil)
-
     /// Every key the file may contain.
-    public static let knownKeys: [Key] = [spool, hostname, messageIDDomain]
+    public static let knownKeys: [Key] = [spool]
 
     /// Where the file is looked for when neither `--config` nor `POSTROOM_CONFIG` names one.
     public static let defaultPath = "/etc/postroom/postroom.conf"
