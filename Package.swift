@@ -7,9 +7,13 @@ let package = Package(
     products: [
         .library(name: "Postroom", targets: ["Postroom"]),
         .executable(name: "postroom", targets: ["postroom"]),
+        .executable(name: "expand", targets: ["expand"]),
+        .executable(name: "render", targets: ["render"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/stencilproject/Stencil", from: "0.15.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(
@@ -22,9 +26,14 @@ let package = Package(
             pkgConfig: "libmagic",
             providers: [.apt(["libmagic-dev"])]
         ),
+        .systemLibrary(name: "CSystem"),
         .target(
             name: "Postroom",
-            dependencies: ["CCurl", "CMagic"]
+            dependencies: [
+                "CCurl", "CMagic", "CSystem",
+                .product(name: "Stencil", package: "Stencil"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         // Command-line glue shared by every executable: options and exit codes.
         .target(
@@ -36,6 +45,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "postroom",
+            dependencies: ["Postroom", "PostroomCLI"]
+        ),
+        .executableTarget(
+            name: "expand",
+            dependencies: ["Postroom", "PostroomCLI"]
+        ),
+        .executableTarget(
+            name: "render",
             dependencies: ["Postroom", "PostroomCLI"]
         ),
         // Test-only worker that exercises the spool from separate processes.

@@ -18,8 +18,19 @@ public struct Configuration: Sendable {
 
     /// The spool directory.
     public static let spool = Key(name: "spool", environment: "POSTROOM_SPOOL", defaultValue: "/var/spool/postroom")
+    /// Domains From may use: `example.org, *.example.org` (the star also allows subdomains).
+    public static let sendingDomains = Key(name: "sending_domains", environment: "POSTROOM_SENDING_DOMAINS", defaultValue: nil)
+    /// The right-hand side of generated Message-IDs (default: the From address's domain).
+    public static let messageIDDomain = Key(name: "message_id_domain", environment: nil, defaultValue: nil)
+    /// The one-click unsubscribe URL, with `{address}` and `{token}` placeholders.
+    public static let unsubscribeURL = Key(name: "unsubscribe_url", environment: nil, defaultValue: nil)
+    /// An address for `mailto:` unsubscribe requests, offered beside the URL.
+    public static let unsubscribeMailto = Key(name: "unsubscribe_mailto", environment: nil, defaultValue: nil)
+    /// The file holding the HMAC key for unsubscribe tokens (not readable by others).
+    public static let unsubscribeKeyFile = Key(name: "unsubscribe_key_file", environment: nil, defaultValue: nil)
+
     /// Every key the file may contain.
-    public static let knownKeys: [Key] = [spool]
+    public static let knownKeys: [Key] = [spool, sendingDomains, messageIDDomain, unsubscribeURL, unsubscribeMailto, unsubscribeKeyFile]
 
     /// Where the file is looked for when neither `--config` nor `POSTROOM_CONFIG` names one.
     public static let defaultPath = "/etc/postroom/postroom.conf"

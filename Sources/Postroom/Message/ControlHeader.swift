@@ -17,6 +17,16 @@ public enum ControlHeader: String, Sendable, CaseIterable {
     case envelopeTo = "X-Postroom-Envelope-To"
     /// The name of the request a job was expanded from.
     case request = "X-Postroom-Request"
+    /// Which copy a job is: `self`, `guardian` or `emergency`.
+    case copy = "X-Postroom-Copy"
+    /// The display name for the job's To field.
+    case toName = "X-Postroom-To-Name"
+    /// The recipient's record as JSON: what templates see as `user`.
+    case recipient = "X-Postroom-Recipient"
+    /// `yes` when a request is bulk mail (Precedence: bulk, Auto-Submitted), `no` otherwise.
+    case bulk = "X-Postroom-Bulk"
+    /// In a request, what a MIME part is: `template`, `recipients` or `attachment`.
+    case part = "X-Postroom-Part"
     /// How many delivery attempts were made.
     case attempts = "X-Postroom-Attempts"
     /// The last server reply or error, for deferred and failed messages.

@@ -7,9 +7,16 @@
 /// line between header and body).
 public enum MessageParser {
     /// Parses `bytes`. `source` names the input (a file name) in error messages.
-    public static func parse(_ bytes: [UInt8], source: String? = nil) throws(PostroomError) -> Message {
+    ///
+    /// `isBodyPart` accepts what a MIME body part may be: an empty header, or nothing at all.
+    public static func parse(_ bytes: [UInt8], source: String? = nil, isBodyPart: Bool = false) throws(PostroomError)
+        -> Message
+    {
         func fail(_ line: Int, _ reason: String) -> PostroomError {
             .malformed(what: "message", location: "\(source ?? "input") line \(line)", reason: reason)
+        }
+        if isBodyPart && bytes.isEmpty {
+            return Message(envelopeLine: nil, fields: [], separator: [], body: [], lineEnding: .lf)
         }
         guard !bytes.isEmpty else {
             throw .malformed(what: "message", location: source, reason: "the input is empty; expected header fields, a blank line and a body")
@@ -26,7 +33,7 @@ public enum MessageParser {
 
         let firstEnd = lineEnd(bytes, from: 0)
         if firstEnd.contentEnd > 0 && bytes[firstEnd.contentEnd - 1] == 13 { lineEnding = .crlf }
-        if bytes.starts(with: "From ".utf8) {
+        if !isBodyPart && bytes.starts(with: "From ".utf8) {
             envelopeLine = Array(bytes[0..<firstEnd.next])
             position = firstEnd.next
             lineNumber += 1
@@ -36,7 +43,7 @@ public enum MessageParser {
             let line = lineEnd(bytes, from: position)
             let content = bytes[position..<trimmedEnd(bytes, position, line.contentEnd)]
             if content.isEmpty {
-                guard !fields.isEmpty else {
+                guard !fields.isEmpty || isBodyPart else {
                     throw fail(lineNumber, "the message starts with an empty line: no header fields found")
                 }
                 // The blank line: everything after it is the body.

@@ -12,7 +12,7 @@ public final class Claim {
     /// The maildir the message was claimed from.
     public let maildir: Maildir
     /// The message's name, unchanged from `new/`.
-    public let name: MessageName
+    public private(set) var name: MessageName
     private var fd: Int32
 
     private init(maildir: Maildir, name: MessageName, fd: Int32) {
@@ -111,6 +111,17 @@ public final class Claim {
         if syncing { try FileSystem.syncDirectory(maildir.path(of: .cur)) }
         unlock()
         return finalName
+    }
+
+    /// Adds a flag to the claimed file's name, keeping the claim (the lock follows the file).
+    public func addFlag(_ flag: Character) throws(PostroomError) {
+        let flagged = name.adding(flag)
+        guard flagged != name else { return }
+        guard try FileSystem.rename(path, maildir.path(of: flagged, in: .cur)) else {
+            throw .io(operation: "flag", path: path, errno: ENOENT)
+        }
+        try FileSystem.syncDirectory(maildir.path(of: .cur))
+        name = flagged
     }
 
     /// Marks the message done where it is (`cur/NAME:2,S`), keeping it for the record.

@@ -117,6 +117,11 @@ enum FileSystem {
         try makeDirectory(path, mode: mode)
     }
 
+    /// Removes a file; one that is already gone is not an error.
+    static func removeFile(_ path: String) throws(PostroomError) {
+        if unlink(path) != 0 && errno != ENOENT { throw .io(operation: "remove", path: path, errno: errno) }
+    }
+
     /// `stat(2)` of a path, or nil when it does not exist.
     static func status(_ path: String) -> stat? {
         var info = stat()

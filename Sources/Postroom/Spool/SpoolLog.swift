@@ -36,11 +36,12 @@ public final class SpoolLog: @unchecked Sendable {
 
     /// Records one event about message `name` (or about the run, when nil).
     ///
-    /// `fields` become `key=value` pairs in order; `status` and `detail` end the line as
+    /// `echo` overrides whether this line also goes to stderr (per-job lines stay in the
+    /// file when a progress bar is showing). `fields` become `key=value` pairs in order; `status` and `detail` end the line as
     /// `status=sent (250 ok)`. Line breaks inside values are flattened to spaces.
     public func record(
         _ name: MessageName?, _ fields: KeyValuePairs<String, String> = [:], status: String? = nil,
-        detail: String? = nil, at time: Timestamp = .now()
+        detail: String? = nil, at time: Timestamp = .now(), echo: Bool? = nil
     ) {
         var line = "\(Self.isoTime(time)) \(host) \(program)[\(processID)]: "
         if let name { line += "\(name.base): " }
@@ -54,7 +55,7 @@ public final class SpoolLog: @unchecked Sendable {
             _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
             pendingSync = true
         }
-        if echo { _ = bytes.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) } }
+        if echo ?? self.echo { _ = bytes.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) } }
     }
 
     /// Flushes the log to stable storage; stages call this before they exit 0.

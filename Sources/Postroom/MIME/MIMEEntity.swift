@@ -1,0 +1,155 @@
+/// A MIME entity: a header and either a body or, for `multipart/*`, child entities.
+public struct MIMEEntity: Sendable {
+    /// The entity's header fields (and, for a leaf, its encoded body).
+    public var message: Message
+    /// The parsed Content-Type (text/plain when absent).
+    public var contentType: MediaType
+    /// The children of a multipart entity, in order.
+    public var parts: [MIMEEntity]
+
+    /// Parses a message or body part into a tree; `source` names it in errors.
+    public init(_ message: Message, source: String? = nil, depth: Int = 0) throws(PostroomError) {
+        self.message = message
+        contentType = message.value(of: "Content-Type").map(MediaType.init(parsing:)) ?? .textPlain
+        parts = []
+        guard contentType.isMultipart else { return }
+        guard depth < 20 else {
+            throw .malformed(what: "MIME message", location: source, reason: "multipart parts are nested more than 20 deep")
+        }
+        guard let boundary = contentType[parameter: "boundary"], !boundary.isEmpty else {
+            throw .malformed(what: "MIME message", location: source, reason: "\(contentType.value) has no boundary parameter")
+        }
+        for (index, chunk) in Self.split(message.body, boundary: boundary).enumerated() {
+            let part = try MessageParser.parse(chunk, source: source.map { "\($0) part \(index + 1)" }, isBodyPart: true)
+            parts.append(try MIMEEntity(part, source: source, depth: depth + 1))
+        }
+    }
+
+    /// A leaf entity with the given header fields and encoded body.
+    public init(leaf message: Message) {
+        self.message = message
+        contentType = message.value(of: "Content-Type").map(MediaType.init(parsing:)) ?? .textPlain
+        parts = []
+    }
+
+    /// The body with its Content-Transfer-Encoding undone.
+    public var decodedBody: [UInt8] {
+        TransferEncoding(header: message.value(of: "Content-Transfer-Encoding")).decode(message.body)
+    }
+
+    /// The body as text, converted from its charset to UTF-8.
+    public var text: String {
+        Charset.decode(decodedBody, charset: contentType[parameter: "charset"] ?? "us-ascii")
+    }
+
+    /// Whether the entity is an attachment rather than a body to display.
+    public var isAttachment: Bool {
+        let disposition = message.value(of: "Content-Disposition").map(MediaType.init(parsing:))
+        return disposition?.value == "attachment" || (contentType.type != "text" && !contentType.isMultipart)
+    }
+
+    /// The file name from Content-Disposition or Content-Type, if any.
+    public var fileName: String? {
+        message.value(of: "Content-Disposition").map(MediaType.init(parsing:))?[parameter: "filename"]
+            ?? contentType[parameter: "name"]
+    }
+
+    /// Every leaf, depth first.
+    public var leaves: [MIMEEntity] {
+        parts.isEmpty ? [self] : parts.flatMap(\.leaves)
+    }
+
+    /// The bodies between `--boundary` lines, preamble and epilogue dropped.
+    static func split(_ body: [UInt8], boundary: String) -> [[UInt8]] {
+        let delimiter = Array("--\(boundary)".utf8)
+        var chunks: [[UInt8]] = []
+        var current: [UInt8]?
+        var start = 0
+        while start < body.count {
+            var end = start
+            while end < body.count && body[end] != 10 { end += 1 }
+            var line = body[start..<end]
+            if line.last == 13 { line = line.dropLast() }
+            let next = end < body.count ? end + 1 : end
+            if line.starts(with: delimiter) {
+                let rest = line.dropFirst(delimiter.count)
+                let closing = rest.starts(with: "--".utf8)
+                let trailing = closing ? rest.dropFirst(2) : rest
+                if trailing.allSatisfy({ $0 == 32 || $0 == 9 }) {
+                    if var finished = current {
+                        // The line break before a delimiter belongs to the delimiter.
+                        if finished.last == 10 { finished.removeLast() }
+                        if finished.last == 13 { finished.removeLast() }
+                        chunks.append(finished)
+                    }
+                    if closing { return chunks }
+                    current = []
+                    start = next
+                    continue
+                }
+            }
+            current?.append(contentsOf: body[start..<next])
+            start = next
+        }
+        if let current { chunks.append(current) }
+        return chunks
+    }
+}
+
+/// Writes MIME entities with LF line endings, as the spool stores messages.
+public enum MIMEWriter {
+    /// A leaf part: header fields for the type and encoding, then the encoded body.
+    public static func leaf(
+        contentType: MediaType, body: [UInt8], encoding: TransferEncoding, extraFields: [(String, String)] = []
+    ) throws(PostroomError) -> Message {
+        var message = Message()
+        try message.append("Content-Type", contentType.description)
+        try message.append("Content-Transfer-Encoding", encoding.rawValue)
+        for (name, value) in extraFields { try message.append(name, value) }
+        message.body = encoding.encode(body)
+        return message
+    }
+
+    /// A text part, UTF-8 unless it is plain ASCII.
+    public static func text(_ text: String, subtype: String) throws(PostroomError) -> Message {
+        var bytes = Array(text.utf8)
+        if let last = bytes.last, last != 10 { bytes.append(10) }
+        let encoding = TransferEncoding.forText(bytes)
+        let charset = bytes.allSatisfy { $0 < 128 } ? "us-ascii" : "utf-8"
+        return try leaf(contentType: MediaType("text/\(subtype)", parameters: [("charset", charset)]), body: bytes, encoding: encoding)
+    }
+
+    /// A multipart entity whose boundary occurs in none of its parts.
+    public static func multipart(_ subtype: String, parts: [Message], boundarySeed: String) throws(PostroomError) -> Message {
+        let encoded = parts.map(\.bytes)
+        var attempt = 0
+        var boundary = "=_pr_\(boundarySeed)"
+        while encoded.contains(where: { contains($0, Array(boundary.utf8)) }) {
+            attempt += 1
+            boundary = "=_pr_\(boundarySeed)_\(attempt)_\(UInt64.random(in: 0...UInt64.max))"
+        }
+        var message = Message()
+        try message.append("Content-Type", MediaType("multipart/\(subtype)", parameters: [("boundary", boundary)]).description)
+        var body: [UInt8] = []
+        for part in encoded {
+            body += Array("--\(boundary)\n".utf8)
+            body += part
+            // The line break before a delimiter belongs to the delimiter (RFC 2046 5.1.1).
+            body.append(10)
+        }
+        body += Array("--\(boundary)--\n".utf8)
+        message.body = body
+        return message
+    }
+
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first, haystack.count >= needle.count else { return false }
+        var index = 0
+        let last = haystack.count - needle.count
+        while index <= last {
+            if haystack[index] == first && haystack[index..<index + needle.count].elementsEqual(needle) { return true }
+            index += 1
+        }
+        return false
+    }
+}

@@ -1,0 +1,44 @@
+/// Jobs as a standalone mbox stream: each one a complete template message with its
+/// recipient's control fields, which `render` reads as a filter.
+public enum JobStream {
+    /// Writes every job of `request` to standard output in mboxrd format.
+    public static func write(_ request: Request, suppression: SuppressionList) throws(PostroomError) {
+        let template = try Message(parsing: request.template, source: "the template")
+        for event in request.expansion(name: "stdin", suppression: suppression) {
+            guard case .job(let job) = try event.get() else { continue }
+            var message = template
+            for field in job.message.fields.reversed() { message.removeAll { $0.hasName(field.name) }; message = prepending(field, to: message) }
+            for (name, value) in request.variables { message.appendControl(.variable, "\(name)=\(value)") }
+            if !request.isBulk { message.setControl(.bulk, "no") }
+            OutputStream.writeAll(mboxEntry(message.bytes), to: 1)
+        }
+    }
+
+    private static func prepending(_ field: HeaderField, to message: Message) -> Message {
+        var fields = [field]
+        fields.append(contentsOf: message.fields)
+        var copy = Message(fields: fields, body: message.body, lineEnding: message.lineEnding)
+        copy.separator = message.separator.isEmpty ? message.lineEnding.bytes : message.separator
+        return copy
+    }
+
+    /// `From ` line, lines matching `>*From ` quoted with one more `>`, and a blank line after.
+    static func mboxEntry(_ bytes: [UInt8]) -> [UInt8] {
+        var out = Array("From MAILER-DAEMON \(MessageDate.format(Timestamp.now().seconds, utc: true))\n".utf8)
+        var atLineStart = true
+        var index = 0
+        while index < bytes.count {
+            if atLineStart {
+                var look = index
+                while look < bytes.count && bytes[look] == UInt8(ascii: ">") { look += 1 }
+                if bytes[look...].starts(with: "From ".utf8) { out.append(UInt8(ascii: ">")) }
+            }
+            out.append(bytes[index])
+            atLineStart = bytes[index] == 10
+            index += 1
+        }
+        if out.last != 10 { out.append(10) }
+        out.append(10)
+        return out
+    }
+}

@@ -1,0 +1,203 @@
+/// A template message compiled once: its Subject and text parts parsed by Stencil, its
+/// other parts (files in the template) kept encoded, ready to copy into every message.
+public final class MessageTemplate: @unchecked Sendable {
+    /// The template's header fields, Subject and MIME fields included.
+    public let header: Message
+    /// The Subject, if the template has one.
+    public let subject: TemplateText?
+    /// The plain-text body.
+    public let text: TemplateText?
+    /// The HTML body.
+    public let html: TemplateText?
+    /// Non-text parts of the template, copied as they are.
+    public let files: [Message]
+
+    /// Compiles `bytes`; `source` names the template in errors.
+    public init(_ bytes: [UInt8], source: String) throws(PostroomError) {
+        let message = try Message(parsing: bytes, source: source)
+        let entity = try MIMEEntity(message, source: source)
+        header = message
+        subject = try message.decodedValue(of: "Subject").map { (text) throws(PostroomError) in
+            try TemplateText(text, name: "\(source) Subject", escapesHTML: false)
+        }
+        var text: TemplateText?
+        var html: TemplateText?
+        var files: [Message] = []
+        for leaf in entity.leaves {
+            let type = leaf.contentType.value
+            if !leaf.isAttachment && type == "text/plain" && text == nil {
+                text = try TemplateText(leaf.text, name: "\(source) text/plain part", escapesHTML: false)
+            } else if !leaf.isAttachment && type == "text/html" && html == nil {
+                html = try TemplateText(leaf.text, name: "\(source) text/html part", escapesHTML: true)
+            } else {
+                files.append(leaf.message)
+            }
+        }
+        guard text != nil || html != nil else {
+            throw .malformed(what: "template", location: source, reason: "no text/plain or text/html body to render")
+        }
+        self.text = text
+        self.html = html
+        self.files = files
+    }
+}
+
+/// What a rendered message is made of, besides the template.
+public struct RenderInput {
+    /// The message's spool name (its Message-ID comes from it).
+    public var name: MessageName
+    /// The envelope recipient.
+    public var envelopeTo: String
+    /// The To display name.
+    public var toName: String
+    /// Which copy this is.
+    public var copy: SendTo.Copy
+    /// The recipient's record (`user`).
+    public var recipient: JSONValue
+    /// Shared variables, later ones winning.
+    public var variables: [(name: String, value: String)]
+    /// Files to attach, already encoded as MIME parts.
+    public var attachments: [Message]
+    /// Bulk mail headers wanted.
+    public var isBulk: Bool
+    /// The request the message came from, kept as a control field for lineage.
+    public var request: String?
+
+    /// An input from parts.
+    public init(
+        name: MessageName, envelopeTo: String, toName: String, copy: SendTo.Copy = .self, recipient: JSONValue = .object([]),
+        variables: [(name: String, value: String)] = [], attachments: [Message] = [], isBulk: Bool = true, request: String? = nil
+    ) {
+        self.name = name
+        self.envelopeTo = envelopeTo
+        self.toName = toName
+        self.copy = copy
+        self.recipient = recipient
+        self.variables = variables
+        self.attachments = attachments
+        self.isBulk = isBulk
+        self.request = request
+    }
+}
+
+/// Turns a compiled template and one recipient into the exact message to send.
+public struct Renderer: Sendable {
+    /// Allowed From domains; nil skips the check.
+    public var sendingDomains: SendingDomains?
+    /// The Message-ID domain; nil uses the From domain.
+    public var messageIDDomain: String?
+    /// Unsubscribe links; nil adds none.
+    public var unsubscribe: Unsubscribe?
+    /// Render missing values as empty instead of failing.
+    public var allowsMissing = false
+    /// The clock, for Date.
+    public var now: @Sendable () -> Timestamp = { .now() }
+
+    /// A renderer with these settings.
+    public init(sendingDomains: SendingDomains? = nil, messageIDDomain: String? = nil, unsubscribe: Unsubscribe? = nil, allowsMissing: Bool = false) {
+        self.sendingDomains = sendingDomains
+        self.messageIDDomain = messageIDDomain
+        self.unsubscribe = unsubscribe
+        self.allowsMissing = allowsMissing
+    }
+
+    /// Header fields the renderer sets itself; the template's own are dropped.
+    static let replacedFields: Set<String> = [
+        "subject", "to", "cc", "bcc", "date", "message-id", "mime-version", "content-type", "content-transfer-encoding",
+        "list-unsubscribe", "list-unsubscribe-post", "precedence", "auto-submitted",
+    ]
+
+    /// Renders one message.
+    public func render(_ template: MessageTemplate, _ input: RenderInput) throws(PostroomError) -> Message {
+        let fromValue = template.header.value(of: "From") ?? ""
+        guard let from = try? AddressParser.parseList(fromValue).flatMap(\.mailboxes), from.count == 1 else {
+            throw .malformed(what: "template", location: nil, reason: "From must be exactly one address, found \"\(fromValue)\"")
+        }
+        try sendingDomains?.check(from: from[0].address)
+
+        var missing = Set<String>()
+        let context = Self.context(input, unsubscribe: unsubscribe)
+        let subject = try template.subject?.render(context, missing: &missing)
+        let text = try template.text?.render(context, missing: &missing)
+        let html = try template.html?.render(context, missing: &missing)
+        if !missing.isEmpty && !allowsMissing {
+            throw .malformed(
+                what: "job", location: nil,
+                reason: "the data has no value for " + missing.sorted().map { "{{ \($0) }}" }.joined(separator: ", ")
+                    + " (add the column or --var, or render with --allow-missing)")
+        }
+
+        var body: Message
+        if let html {
+            let plain = try MIMEWriter.text(text ?? HTMLText.plainText(from: html), subtype: "plain")
+            body = try MIMEWriter.multipart("alternative", parts: [plain, try MIMEWriter.text(html, subtype: "html")], boundarySeed: "a" + input.name.messageIDLocalPart)
+        } else {
+            body = try MIMEWriter.text(text ?? "", subtype: "plain")
+        }
+        let files = template.files + input.attachments
+        if !files.isEmpty {
+            body = try MIMEWriter.multipart("mixed", parts: [body] + files, boundarySeed: "m" + input.name.messageIDLocalPart)
+        }
+
+        var message = Message()
+        try message.append("Date", MessageDate.format(now().seconds))
+        for field in template.header.fields where !Self.replacedFields.contains(field.name.lowercased()) && !ControlHeader.isControl(field.name) {
+            message.append(field: field)
+        }
+        guard var to = try? Mailbox(parsing: input.envelopeTo), to.displayName == nil else {
+            throw .malformed(what: "job", location: nil, reason: "the recipient \"\(input.envelopeTo)\" is not an address")
+        }
+        to.displayName = input.toName
+        try message.append("To", to.formatted)
+        if let subject { try message.append("Subject", subject) }
+        try message.append("Message-ID", MessageID.make(for: input.name, domain: messageIDDomain ?? from[0].domain))
+        if let unsubscribe {
+            try message.append("List-Unsubscribe", unsubscribe.header(for: input.envelopeTo))
+            if unsubscribe.supportsOneClick { try message.append("List-Unsubscribe-Post", "List-Unsubscribe=One-Click") }
+        }
+        if input.isBulk {
+            try message.append("Precedence", "bulk")
+            try message.append("Auto-Submitted", "auto-generated")
+        }
+        try message.append("MIME-Version", "1.0")
+        for field in body.fields { message.append(field: field) }
+        message.setControl(.envelopeTo, input.envelopeTo)
+        if let request = input.request { message.setControl(.request, request) }
+        message.body = body.body
+        return message
+    }
+
+    /// The template context: shared variables (dotted names nest), `user`, `recipient`, `unsubscribe_url`.
+    static func context(_ input: RenderInput, unsubscribe: Unsubscribe?) -> [String: Any] {
+        var context: [String: Any] = [:]
+        for (name, value) in input.variables {
+            Self.assign(value, to: name.split(separator: ".").map(String.init)[...], in: &context)
+        }
+        context["user"] = input.recipient.templateValue ?? [String: Any]()
+        context["recipient"] = ["email": input.envelopeTo, "name": input.toName, "copy": input.copy.rawValue]
+        if let url = unsubscribe?.url(for: input.envelopeTo) { context["unsubscribe_url"] = url }
+        return context
+    }
+
+    private static func assign(_ value: String, to path: ArraySlice<String>, in dictionary: inout [String: Any]) {
+        guard let first = path.first else { return }
+        if path.count == 1 {
+            dictionary[first] = value
+            return
+        }
+        var child = dictionary[first] as? [String: Any] ?? [:]
+        assign(value, to: path.dropFirst(), in: &child)
+        dictionary[first] = child
+    }
+}
+
+
+extension Renderer {
+    /// A renderer with the settings of `postroom.conf`.
+    public static func configured(_ configuration: Configuration, allowsMissing: Bool) throws(PostroomError) -> Renderer {
+        Renderer(
+            sendingDomains: configuration.value(Configuration.sendingDomains).map(SendingDomains.init),
+            messageIDDomain: configuration.value(Configuration.messageIDDomain),
+            unsubscribe: try Unsubscribe.configured(configuration), allowsMissing: allowsMissing)
+    }
+}

@@ -1,0 +1,133 @@
+import Crypto
+
+/// One-click unsubscribe (RFC 8058): List-Unsubscribe with a per-recipient token.
+///
+/// The token is `base64url(HMAC-SHA256(key, lowercased address))` without padding, so the
+/// web application that receives the click can check it with the same key:
+/// `urlsafe_b64encode(hmac.new(key, address.lower().encode(), sha256).digest()).rstrip(b"=")`.
+public struct Unsubscribe: Sendable {
+    /// The URL template with `{address}` and `{token}` placeholders.
+    public let urlTemplate: String?
+    /// The address for `mailto:` requests.
+    public let mailto: String?
+    private let key: [UInt8]
+
+    /// Settings from parts; at least one of `urlTemplate` and `mailto` is required.
+    public init(urlTemplate: String?, mailto: String?, key: [UInt8]) throws(PostroomError) {
+        if let urlTemplate {
+            guard urlTemplate.hasPrefix("https://") || urlTemplate.hasPrefix("http://") else {
+                throw .configuration(location: nil, reason: "unsubscribe_url must be an https:// URL, got \"\(urlTemplate)\"")
+            }
+            guard urlTemplate.contains("{token}") else {
+                throw .configuration(location: nil, reason: "unsubscribe_url must contain {token} so the click can be verified")
+            }
+        }
+        if let mailto, !AddressParser.isValidAddress(mailto) {
+            throw .configuration(location: nil, reason: "unsubscribe_mailto \"\(mailto)\" is not an address")
+        }
+        self.urlTemplate = urlTemplate
+        self.mailto = mailto
+        self.key = key
+    }
+
+    /// Settings from the configuration, or nil when unsubscribe links are not configured.
+    public static func configured(_ configuration: Configuration) throws(PostroomError) -> Unsubscribe? {
+        let url = configuration.value(Configuration.unsubscribeURL)
+        let mailto = configuration.value(Configuration.unsubscribeMailto)
+        guard url != nil || mailto != nil else { return nil }
+        guard let keyFile = configuration.value(Configuration.unsubscribeKeyFile) else {
+            throw .configuration(location: configuration.path, reason: "unsubscribe_url or unsubscribe_mailto needs unsubscribe_key_file")
+        }
+        return try Unsubscribe(urlTemplate: url, mailto: mailto, key: SecretFile.read(keyFile, purpose: "unsubscribe key"))
+    }
+
+    /// The token for `address`.
+    public func token(for address: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(address.lowercased().utf8), using: SymmetricKey(data: key))
+        var text = Base64.encode(Array(mac))
+        while text.hasSuffix("=") { text.removeLast() }
+        return String(text.map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 })
+    }
+
+    /// The https URL for `address`, placeholders filled in.
+    public func url(for address: String) -> String? {
+        urlTemplate.map { fill($0, address: address) }
+    }
+
+    /// The List-Unsubscribe value: `<https://...>, <mailto:...>`.
+    public func header(for address: String) -> String {
+        var links: [String] = []
+        if let url = url(for: address) { links.append("<\(url)>") }
+        if let mailto {
+            let subject = Self.percentEncoded("unsubscribe \(address) \(token(for: address))")
+            links.append("<mailto:\(mailto)?subject=\(subject)>")
+        }
+        return links.joined(separator: ", ")
+    }
+
+    /// Whether the one-click POST header applies (only with an https URL).
+    public var supportsOneClick: Bool { urlTemplate?.hasPrefix("https://") == true }
+
+    private func fill(_ template: String, address: String) -> String {
+        var out = ""
+        var rest = template[...]
+        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+            out += rest[..<open]
+            switch rest[rest.index(after: open)..<close] {
+            case "address": out += Self.percentEncoded(address)
+            case "token": out += token(for: address)
+            default: out += rest[open...close]
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        return out + rest
+    }
+
+    /// RFC 3986 unreserved characters kept, everything else percent-encoded.
+    static func percentEncoded(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                out += "%" + Hex.upper(byte)
+            }
+        }
+        return out
+    }
+}
+
+/// The domains From may use, from `sending_domains`.
+public struct SendingDomains: Sendable {
+    /// The patterns as configured: `example.org`, `*.example.org`.
+    public let patterns: [String]
+
+    /// Parses a comma- or space-separated list.
+    public init(_ text: String) {
+        patterns = text.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" }).map { $0.lowercased() }
+    }
+
+    /// Whether `domain` matches a pattern: exactly, or as a subdomain of a `*.` pattern.
+    public func allows(_ domain: String) -> Bool {
+        let domain = domain.lowercased()
+        return patterns.contains { pattern in
+            if pattern.hasPrefix("*.") {
+                let parent = pattern.dropFirst(2)
+                return domain == parent || domain.hasSuffix("." + parent)
+            }
+            return domain == pattern
+        }
+    }
+
+    /// Checks a From address, with the reason receivers would reject it otherwise.
+    public func check(from address: String) throws(PostroomError) {
+        let domain = address.split(separator: "@").last.map(String.init) ?? ""
+        guard allows(domain) else {
+            throw .malformed(
+                what: "From address", location: nil,
+                reason: "\(address) is not in a sending domain (\(patterns.joined(separator: ", "))): receivers checking DMARC will reject it")
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import Postroom
+import PostroomCLI
+
+/// `postroom submit`: writes a self-contained request into `request/new/`.
+struct SubmitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit",
+        abstract: "Submit a templated message and a recipient list as one request.",
+        discussion: """
+            Reads the template (an RFC 5322 message in Django template syntax) from standard \
+            input, copies the recipient list and attachments into the request, and prints \
+            the request's name. See postroom(7) for the request format.
+            """)
+
+    @OptionGroup var request: RequestOptions
+    @OptionGroup var options: SpoolOptions
+
+    func run() throws {
+        try runReportingErrors("postroom submit") { () throws(PostroomError) in
+            let spool = try options.openSpool()
+            let log = try SpoolLog(path: spool.logPath, program: "submit", echo: false)
+            let name = try Expander(spool: spool, log: log).submit(try request.request())
+            try log.sync()
+            StandardStream.write(name.fileName + "\n", to: 1)
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import Postroom
+import PostroomCLI
+
+/// `render`: jobs become the exact messages to send.
+@main
+struct RenderCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "render",
+        abstract: "Render jobs into finished MIME messages.",
+        discussion: """
+            Renders every job in the spool's expanded/new/ into outgoing/. When standard input \
+            is a pipe or a file (or with --filter), renders that one message to standard \
+            output instead. See postroom-render(8).
+            """)
+
+    @OptionGroup var options: SpoolOptions
+
+    @Option(name: .customLong("var"), help: ArgumentHelp("A template variable, winning over the request's (repeatable).", valueName: "name=value"))
+    var variables: [String] = []
+
+    @Flag(name: .customLong("allow-missing"), help: "Render values the data lacks as empty instead of failing the job.")
+    var allowMissing = false
+
+    @Flag(help: "Render standard input to standard output even if it is not a pipe.")
+    var filter = false
+
+    @Flag(help: "Work on the spool even if standard input is a pipe.")
+    var queue = false
+
+    func run() throws {
+        try runReportingErrors("render") { () throws(PostroomError) in
+            let configuration = try options.configuration()
+            let renderer = try Renderer.configured(configuration, allowsMissing: allowMissing)
+            var extra: [(name: String, value: String)] = []
+            for text in variables { extra.append(try Request.variable(text)) }
+            if filter || (!queue && Terminal.standardInputHasData) {
+                let message = try StandaloneRender.render(try MessageFile.readStandardInput(), renderer: renderer, variables: extra)
+                OutputStream.writeAll(message.bytes, to: 1)
+                return
+            }
+            let spool = try Spool.open(configuration.spool(flag: options.spool).root)
+            let log = try SpoolLog(path: spool.logPath, program: "render")
+            let stage = RenderStage(spool: spool, log: log, renderer: renderer, extraVariables: extra)
+            let bar = ProgressBar()
+            stage.progress = { count in bar.update(count, label: "rendering") }
+            let summary = try stage.run()
+            bar.finish()
+            var line = "rendered \(summary.rendered)"
+            if summary.failed > 0 { line += ", \(summary.failed) failed (see failed/)" }
+            if summary.alreadyRendered > 0 { line += ", \(summary.alreadyRendered) already rendered before a crash" }
+            StandardStream.write(line + "\n", to: 1)
+        }
+    }
+}
