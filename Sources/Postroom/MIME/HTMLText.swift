@@ -40,8 +40,8 @@ public enum HTMLText {
             case "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "blockquote", "section", "article":
                 out += "\n\n"
             case "tr", "li":
-                out += "\n"
-                if name == "li" && !isEnd { out += "- " }
+                // Only the opening tag breaks the line; a closing one would leave blank lines.
+                if !isEnd { out += name == "li" ? "\n- " : "\n" }
             case "td", "th":
                 if !isEnd { out += " " }
             case "hr":

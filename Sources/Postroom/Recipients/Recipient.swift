@@ -10,6 +10,12 @@ public struct Recipient: Sendable {
         public var name: String
         /// The contact's address, as given.
         public var email: String
+
+        /// A contact from parts.
+        public init(name: String, email: String) {
+            self.name = name
+            self.email = email
+        }
     }
 
     /// The record templates see as `user`.

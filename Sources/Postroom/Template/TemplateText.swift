@@ -29,6 +29,7 @@ public final class TemplateText: @unchecked Sendable {
             let resolvable = try parser.compileFilter(expression, containedIn: token)
             return ValueNode(resolvable: resolvable, expression: expression, escapesHTML: escapesHTML)
         }
+        DjangoFilters.register(in: valueExtension)
         environment = Environment(loader: nil, extensions: [valueExtension])
         let lexed = Template(templateString: source, environment: environment).tokens
         let tokens = lexed.map { token -> Token in
@@ -66,6 +67,27 @@ public final class TemplateText: @unchecked Sendable {
             return .malformed(what: "template", location: name, reason: "templates cannot include or extend other files")
         }
         return .malformed(what: "template", location: name, reason: "\(error)")
+    }
+}
+
+/// Django's names for filters Stencil spells differently, since templates come from Django apps.
+enum DjangoFilters {
+    static func register(in target: Extension) {
+        target.registerFilter("upper") { value in value.map { ValueNode.text(of: $0).uppercased() } }
+        target.registerFilter("lower") { value in value.map { ValueNode.text(of: $0).lowercased() } }
+        target.registerFilter("title") { value in
+            value.map { ValueNode.text(of: $0).split(separator: " ", omittingEmptySubsequences: false)
+                .map { $0.prefix(1).uppercased() + $0.dropFirst().lowercased() }.joined(separator: " ") }
+        }
+        target.registerFilter("capfirst") { value in value.map { let text = ValueNode.text(of: $0); return text.prefix(1).uppercased() + text.dropFirst() } }
+        target.registerFilter("length") { value -> Any? in
+            switch value {
+            case let array as [Any]: array.count
+            case let dictionary as [String: Any]: dictionary.count
+            case let some?: ValueNode.text(of: some).count
+            case nil: nil
+            }
+        }
     }
 }
 
