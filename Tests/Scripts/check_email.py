@@ -21,5 +21,12 @@ for path in sys.argv[1:]:
     for name in ("from", "to", "cc", "reply-to"):
         if name in message:
             addresses[name] = [[a.display_name, a.addr_spec] for a in message[name].addresses]
-    result[path] = {"defects": defects, "headers": headers, "addresses": addresses}
+    bodies = {}
+    for kind in ("plain", "html"):
+        part = message.get_body(preferencelist=(kind,))
+        if part is not None and part.get_content_type() == "text/" + kind:
+            bodies[kind] = part.get_content()
+    attachments = [[p.get_filename(), p.get_content_type(), len(p.get_content())] for p in message.iter_attachments()]
+    result[path] = {"defects": defects, "headers": headers, "addresses": addresses, "bodies": bodies,
+                    "attachments": attachments}
 json.dump(result, sys.stdout)

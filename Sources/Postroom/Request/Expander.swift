@@ -75,6 +75,9 @@ public final class Expander {
             guard let claim = try requests.claim(fileName) else { continue }
             if let summary = try expand(claim) { summaries.append(summary) }
         }
+        // After recovery has published what it could: what is left in tmp/ belongs to dead runs.
+        spool.maildir(.expanded).removeStaleTemporaryFiles()
+        spool.maildir(.request).removeStaleTemporaryFiles()
         try log.sync()
         return summaries
     }

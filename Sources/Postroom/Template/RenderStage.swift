@@ -13,6 +13,13 @@ public final class RenderStage {
         public var failed = 0
         /// Recovered jobs whose message already existed downstream (not rendered twice).
         public var alreadyRendered = 0
+
+        /// A summary with these counts.
+        public init(rendered: Int = 0, failed: Int = 0, alreadyRendered: Int = 0) {
+            self.rendered = rendered
+            self.failed = failed
+            self.alreadyRendered = alreadyRendered
+        }
     }
 
     /// A request loaded for rendering, or why it cannot be.
@@ -73,6 +80,7 @@ public final class RenderStage {
         }
         try batch.commit(syncRoot: spool.root)
         progress?(summary.rendered)
+        spool.maildir(.outgoing).removeStaleTemporaryFiles()
         try log.sync()
         return summary
     }

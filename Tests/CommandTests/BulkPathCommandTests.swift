@@ -1,0 +1,149 @@
+import Foundation
+import Postroom
+import TestSupport
+import Testing
+
+/// submit, expand and render as separate processes over a temporary spool.
+@Suite struct BulkPathCommandTests {
+    let directory = TemporaryDirectory()
+    static let template = """
+        From: Splash Team <team@example.org>
+        Subject: Welcome {{ user.first_name }} to {{ program.niceName }}
+
+        Dear {{ user.first_name }},
+        see you at {{ program.niceName }}.
+
+        """
+
+    func spoolWithList(_ csv: String) throws -> Spool {
+        let spool = try directory.spool()
+        try Files.write(directory.file("students.csv"), csv)
+        return spool
+    }
+
+    @Test func submitExpandRenderEndToEnd() throws {
+        let spool = try spoolWithList("email,first_name,guardian_name,guardian_email\na@example.org,Ada,Anne,anne@example.org\nb@example.org,Bo,,\n")
+        let env = ["POSTROOM_SPOOL": spool.root]
+        let submit = try Run.program("postroom", ["submit", "--recipients", directory.file("students.csv"), "--send-to", "self,guardian",
+                                                  "--var", "program.niceName=Splash 2026"], input: Array(Self.template.utf8), environment: env)
+        #expect(submit.status == 0, "\(submit.stderr)")
+        let name = submit.stdout.trimmingCharacters(in: .newlines)
+        #expect(Files.list(spool.maildir(.request).path(of: .new)) == [name])
+        // The list is copied into the request: later edits change nothing.
+        try Files.write(directory.file("students.csv"), "email\nsomeone-else@example.org\n")
+
+        let expand = try Run.program("expand", [], environment: env)
+        #expect(expand.status == 0)
+        #expect(expand.stdout == "\(name): expanded 3 of 3: 1 contact without an address\n")
+        #expect(expand.stderr.contains("status=skipped (no guardian address)"))
+
+        let render = try Run.program("render", ["--queue"], environment: env)
+        #expect(render.status == 0, "\(render.stderr)")
+        #expect(render.stdout == "rendered 3\n")
+        let files = Files.list(spool.maildir(.outgoing).path(of: .new))
+        #expect(files == ["\(name).R1", "\(name).R2", "\(name).R3"])
+        let guardianCopy = try Message(parsing: try Files.read(spool.maildir(.outgoing).path(of: .new) + "/\(name).R2"))
+        #expect(guardianCopy.value(of: "To") == #""Anne" <anne@example.org>"#)
+        #expect(guardianCopy.value(of: "Subject") == "Welcome Ada to Splash 2026")
+        let log = try Files.text(spool.logPath)
+        #expect(log.contains("\(name).R2: to=<anne@example.org>, copy=guardian, line=2, status=expanded"))
+        #expect(log.contains("\(name).R2: to=<anne@example.org>, status=rendered"))
+    }
+
+    @Test func unknownSendToModeExits64NamingTheValidOnes() throws {
+        let spool = try spoolWithList("email\na@example.org\n")
+        let result = try Run.program("postroom", ["submit", "--spool", spool.root, "--recipients", directory.file("students.csv"), "--send-to", "self,parents"],
+                                     input: Array(Self.template.utf8))
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("unknown send-to mode \"parents\"; valid modes are self, guardian and emergency"))
+        #expect(Files.list(spool.maildir(.request).path(of: .new)).isEmpty)
+    }
+
+    @Test func aBrokenTemplateOrListIsRefusedAtSubmission() throws {
+        let spool = try spoolWithList("name\nAda\n")
+        let noEmail = try Run.program("postroom", ["submit", "--spool", spool.root, "--recipients", directory.file("students.csv")], input: Array(Self.template.utf8))
+        #expect(noEmail.status == 65)
+        #expect(noEmail.stderr.contains("has no 'email' column"))
+        try Files.write(directory.file("students.csv"), "email\na@example.org\n")
+        let badTemplate = try Run.program("postroom", ["submit", "--spool", spool.root, "--recipients", directory.file("students.csv")], input: Array("Subject: x\nno blank line\n".utf8))
+        #expect(badTemplate.status == 65)
+        let missingList = try Run.program("postroom", ["submit", "--spool", spool.root, "--recipients", directory.file("nope.csv")], input: Array(Self.template.utf8))
+        #expect(missingList.status == 66)
+        #expect(Files.list(spool.maildir(.request).path(of: .new)).isEmpty)
+    }
+
+    @Test func expandAsAFilterWritesJobsStraightIntoTheSpool() throws {
+        let spool = try spoolWithList("email,first_name\na@example.org,Ada\n")
+        let result = try Run.program("expand", ["--spool", spool.root, "--recipients", directory.file("students.csv"), "--var", "program.niceName=S"],
+                                     input: Array(Self.template.utf8))
+        #expect(result.status == 0)
+        #expect(result.stdout.hasSuffix(": expanded 1 of 1\n"))
+        #expect(Files.list(spool.maildir(.expanded).path(of: .new)).count == 1)
+    }
+
+    @Test func expandToStdoutPipesIntoRenderAsAFilter() throws {
+        try Files.write(directory.file("students.csv"), "email,first_name\nzoe@example.org,Zoë\n")
+        let jobs = try Run.program("expand", ["--stdout", "--recipients", directory.file("students.csv"), "--var", "program.niceName=Splash"],
+                                   input: Array(Self.template.utf8))
+        #expect(jobs.status == 0)
+        #expect(jobs.stdout.hasPrefix("From MAILER-DAEMON "))
+        // Strip the mbox envelope line and trailing blank line of the single job.
+        var lines = jobs.stdout.components(separatedBy: "\n")
+        lines.removeFirst()
+        let job = lines.joined(separator: "\n").replacingOccurrences(of: "\n\n\n", with: "\n\n")
+        let rendered = try Run.program("render", ["--filter"], input: Array(job.utf8))
+        #expect(rendered.status == 0, "\(rendered.stderr)")
+        let message = try Message(parsing: Array(rendered.stdout.utf8))
+        #expect(message.decodedValue(of: "Subject") == "Welcome Zoë to Splash")
+        #expect(message.value(of: "To") == "=?UTF-8?Q?Zo=C3=AB?= <zoe@example.org>")
+    }
+
+    @Test func renderAsAFilterFailsWithExit65NamingMissingValues() throws {
+        let result = try Run.program("render", ["--filter"], input: Array("From: t@example.org\nTo: a@example.org\nSubject: {{ x }}\n\nhi\n".utf8))
+        #expect(result.status == 65)
+        #expect(result.stderr == "render: malformed job: the data has no value for {{ x }} (add the column or --var, or render with --allow-missing)\n")
+        let allowed = try Run.program("render", ["--filter", "--allow-missing"], input: Array("From: t@example.org\nTo: a@example.org\nSubject: {{ x }}\n\nhi\n".utf8))
+        #expect(allowed.status == 0)
+        let withVar = try Run.program("render", ["--filter", "--var", "x=given"], input: Array("From: t@example.org\nTo: a@example.org\nSubject: {{ x }}\n\nhi\n".utf8))
+        #expect(try Message(parsing: Array(withVar.stdout.utf8)).value(of: "Subject") == "given")
+    }
+
+    @Test func sendingDomainsComeFromTheConfiguration() throws {
+        try Files.write(directory.file("postroom.conf"), "sending_domains = example.org\n")
+        let result = try Run.program("render", ["--filter", "--config", directory.file("postroom.conf")],
+                                     input: Array("From: Bob <bob@gmail.com>\nTo: a@example.org\nSubject: s\n\nhi\n".utf8))
+        #expect(result.status == 65)
+        #expect(result.stderr.contains("bob@gmail.com is not in a sending domain (example.org): receivers checking DMARC will reject it"))
+    }
+
+    @Test(arguments: [0.05, 0.2, 0.5])
+    func killingExpandAndRenderMidwayLosesAndDuplicatesNothing(_ delay: Double) throws {
+        let count = 5_000
+        let spool = try spoolWithList("email,first_name\n" + (1...count).map { "s\($0)@example.org,S\($0)" }.joined(separator: "\n") + "\n")
+        let env = ["POSTROOM_SPOOL": spool.root]
+        let submit = try Run.program("postroom", ["submit", "--recipients", directory.file("students.csv"), "--var", "program.niceName=S"],
+                                     input: Array(Self.template.utf8), environment: env)
+        let name = submit.stdout.trimmingCharacters(in: .newlines)
+        for stage in ["expand", "render"] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Run.binary(stage))
+            process.arguments = stage == "render" ? ["--queue", "--spool", spool.root] : ["--spool", spool.root]
+            process.standardError = FileHandle.nullDevice
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            Thread.sleep(forTimeInterval: delay)
+            Run.kill9(process)
+            let rerun = try Run.program(stage, stage == "render" ? ["--queue"] : [], environment: env)
+            #expect(rerun.status == 0, "\(stage): \(rerun.stderr)")
+        }
+        let expected = Set((1...count).map { "\(name).R\($0)" })
+        #expect(Set(Files.list(spool.maildir(.outgoing).path(of: .new))) == expected)
+        #expect(Files.list(spool.maildir(.outgoing).path(of: .new)).count == count)
+        for queue in [Spool.Queue.expanded, .outgoing] {
+            #expect(Files.list(spool.maildir(queue).path(of: .tmp)).isEmpty, "\(queue)")
+        }
+        #expect(Files.list(spool.maildir(.expanded).path(of: .new)).isEmpty)
+        #expect(Files.list(spool.maildir(.expanded).path(of: .cur)).isEmpty)
+        #expect(Files.list(spool.maildir(.failed).path(of: .cur)).isEmpty)
+    }
+}
