@@ -104,8 +104,9 @@ import Testing
         #expect(result.stderr == "render: malformed job: the data has no value for {{ x }} (add the column or --var, or render with --allow-missing)\n")
         let allowed = try Run.program("render", ["--filter", "--allow-missing"], input: Array("From: t@example.org\nTo: a@example.org\nSubject: {{ x }}\n\nhi\n".utf8))
         #expect(allowed.status == 0)
-        let withVar = try Run.program("render", ["--filter", "--var", "x=given"], input: Array("From: t@example.org\nTo: a@example.org\nSubject: {{ x }}\n\nhi\n".utf8))
-        #expect(try Message(parsing: Array(withVar.stdout.utf8)).value(of: "Subject") == "given")
+        let withVar = try Run.program("render", ["--filter", "--var", "x=given", "--var", "user.first_name=Ada"],
+                                      input: Array("From: t@example.org\nTo: a@example.org\nSubject: {{ x }} {{ user.first_name }}\n\nhi\n".utf8))
+        #expect(try Message(parsing: Array(withVar.stdout.utf8)).value(of: "Subject") == "given Ada")
     }
 
     @Test func sendingDomainsComeFromTheConfiguration() throws {

@@ -170,11 +170,12 @@ public struct Renderer: Sendable {
     /// The template context: shared variables (dotted names nest), `user`, `recipient`, `unsubscribe_url`.
     static func context(_ input: RenderInput, unsubscribe: Unsubscribe?) -> [String: Any] {
         var context: [String: Any] = [:]
+        context["user"] = input.recipient.templateValue ?? [String: Any]()
+        context["recipient"] = ["email": input.envelopeTo, "name": input.toName, "copy": input.copy.rawValue]
+        // Variables merge over the record, so --var user.first_name=Ada previews a template.
         for (name, value) in input.variables {
             Self.assign(value, to: name.split(separator: ".").map(String.init)[...], in: &context)
         }
-        context["user"] = input.recipient.templateValue ?? [String: Any]()
-        context["recipient"] = ["email": input.envelopeTo, "name": input.toName, "copy": input.copy.rawValue]
         if let url = unsubscribe?.url(for: input.envelopeTo) { context["unsubscribe_url"] = url }
         return context
     }
