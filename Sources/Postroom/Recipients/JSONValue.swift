@@ -42,21 +42,6 @@ public enum JSONValue: Sendable, Equatable {
         }
     }
 
-    /// The value as Stencil expects it: String, Int, Double, Bool, arrays and dictionaries.
-    public var templateValue: Any? {
-        switch self {
-        case .null: nil
-        case .bool(let b): b
-        case .integer(let i): i
-        case .number(let d): d
-        case .string(let s): s
-        case .array(let items): items.compactMap(\.templateValue)
-        case .object(let members):
-            // A null member is left out, so the template sees it as missing.
-            Dictionary(members.compactMap { key, value in value.templateValue.map { (key, $0) } }, uniquingKeysWith: { _, last in last })
-        }
-    }
-
     /// Compact JSON text.
     public var serialized: String {
         var out = ""

@@ -107,7 +107,8 @@ public final class Expander {
         let expanded = spool.maildir(.expanded)
         let batch = StagingBatch()
         var summary = Summary(request: base)
-        var published: [(MessageName, Job)] = []
+        // Only what the log lines need: a job's record can be large, and there may be 100,000.
+        var published: [(index: Int, address: String, copy: SendTo.Copy, line: Int)] = []
         for event in request.expansion(name: base, suppression: suppression) {
             switch event {
             case .failure(let error):
@@ -119,7 +120,7 @@ public final class Expander {
                 summary.expanded += 1
                 let name = MessageName(base: base).child(recipientIndex: summary.expanded)
                 try batch.stage(job.message.bytes, as: name, in: expanded)
-                published.append((name, job))
+                published.append((summary.expanded, job.envelopeTo, job.copy, job.line))
                 progress?(summary.expanded, base)
             case .success(.skipped(let line, let copy, let address, let reason)):
                 switch reason {
@@ -128,16 +129,22 @@ public final class Expander {
                 case .duplicate: summary.duplicates += 1
                 case .noContact: summary.missingContacts += 1
                 }
+                // Missing contacts are routine (most students have no emergency contact listed):
+                // the log keeps each one, stderr only the summary count.
                 log.record(
                     MessageName(base: base), ["to": "<\(address)>", "copy": copy.rawValue, "line": String(line)],
-                    status: "skipped", detail: reason == .noContact ? "no \(copy.rawValue) address" : reason.rawValue)
+                    status: "skipped", detail: reason == .noContact ? "no \(copy.rawValue) address" : reason.rawValue,
+                    echo: reason == .noContact ? false : nil)
             }
         }
         try batch.makeDurable(syncRoot: spool.root)
         try claim.addFlag(Self.publishingFlag)
         try batch.publish()
-        for (name, job) in published {
-            log.record(name, ["to": "<\(job.envelopeTo)>", "copy": job.copy.rawValue, "line": String(job.line)], status: "expanded", echo: false)
+        let requestName = MessageName(base: base)
+        for job in published {
+            log.record(
+                requestName.child(recipientIndex: job.index), ["to": "<\(job.address)>", "copy": job.copy.rawValue, "line": String(job.line)],
+                status: "expanded", echo: false)
         }
         try claim.markDone()
         log.record(MessageName(base: base), status: "done", detail: summary.description)

@@ -167,31 +167,20 @@ public struct Renderer: Sendable {
         return message
     }
 
-    /// The template context: shared variables (dotted names nest), `user`, `recipient`, `unsubscribe_url`.
+    /// The template context: `user`, `recipient`, `unsubscribe_url`, then the shared
+    /// variables (dotted names nest) merged over them, so `--var user.first_name=Ada` previews.
     static func context(_ input: RenderInput, unsubscribe: Unsubscribe?) -> [String: Any] {
-        var context: [String: Any] = [:]
-        context["user"] = input.recipient.templateValue ?? [String: Any]()
-        context["recipient"] = ["email": input.envelopeTo, "name": input.toName, "copy": input.copy.rawValue]
-        // Variables merge over the record, so --var user.first_name=Ada previews a template.
+        let root = TemplateRecord([
+            "user": input.recipient.templateValue ?? TemplateRecord(),
+            "recipient": TemplateRecord(["email": input.envelopeTo, "name": input.toName, "copy": input.copy.rawValue]),
+        ])
+        if let url = unsubscribe?.url(for: input.envelopeTo) { root.assign(url, at: ["unsubscribe_url"]) }
         for (name, value) in input.variables {
-            Self.assign(value, to: name.split(separator: ".").map(String.init)[...], in: &context)
+            root.assign(value, at: name.split(separator: ".").map(String.init)[...])
         }
-        if let url = unsubscribe?.url(for: input.envelopeTo) { context["unsubscribe_url"] = url }
-        return context
-    }
-
-    private static func assign(_ value: String, to path: ArraySlice<String>, in dictionary: inout [String: Any]) {
-        guard let first = path.first else { return }
-        if path.count == 1 {
-            dictionary[first] = value
-            return
-        }
-        var child = dictionary[first] as? [String: Any] ?? [:]
-        assign(value, to: path.dropFirst(), in: &child)
-        dictionary[first] = child
+        return root.values
     }
 }
-
 
 extension Renderer {
     /// A renderer with the settings of `postroom.conf`.

@@ -84,6 +84,7 @@ enum DjangoFilters {
             switch value {
             case let array as [Any]: array.count
             case let dictionary as [String: Any]: dictionary.count
+            case let record as TemplateRecord: record.values.count
             case let some?: ValueNode.text(of: some).count
             case nil: nil
             }
