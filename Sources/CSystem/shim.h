@@ -1,10 +1,14 @@
 #ifndef POSTROOM_CSYSTEM_SHIM_H
 #define POSTROOM_CSYSTEM_SHIM_H
 
+#include <sys/types.h>
 #include <unistd.h>
 
-/* glibc declares syncfs(2) only under _GNU_SOURCE, which Swift's Glibc module does not set.
-   One syncfs makes a whole batch of staged spool files durable at once. */
-int syncfs(int fd);
+/* glibc declares sync_file_range(2) only under _GNU_SOURCE, which Swift's Glibc module does
+   not set. Starting writeback of each staged spool file as soon as it is written lets the
+   later fdatasync calls find the data already on its way to disk. */
+int sync_file_range(int fd, __off64_t offset, __off64_t nbytes, unsigned int flags);
+
+#define POSTROOM_SYNC_FILE_RANGE_WRITE 2
 
 #endif

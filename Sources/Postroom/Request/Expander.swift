@@ -137,7 +137,7 @@ public final class Expander {
                     echo: reason == .noContact ? false : nil)
             }
         }
-        try batch.makeDurable(syncRoot: spool.root)
+        try batch.makeDurable()
         try claim.addFlag(Self.publishingFlag)
         try batch.publish()
         let requestName = MessageName(base: base)

@@ -1,31 +1,37 @@
 import CSystem
 import Glibc
 
-/// Many spool files made durable together: write them all, one `syncfs(2)`, then rename.
+/// Many spool files made durable together: write them all, sync them, then rename.
 ///
-/// Per-file fsync costs one journal commit per message; one syncfs covers the whole batch
-/// with the same guarantee, because nothing is renamed into `new/` before its data is on
-/// disk. Each target directory is then fsynced once, and only after that are the
-/// batch's inputs (claimed files) removed, so a crash leaves a message in one place or
-/// the other, never nowhere.
+/// Each file's writeback starts as soon as it is written (`sync_file_range(2)`), and
+/// each is `fdatasync`ed before anything is published, in chunks, so the journal commits
+/// are shared instead of paid once per message, and only our own files are flushed.
+/// Nothing is renamed into `new/` before its data is on disk; each target directory is
+/// then fsynced once, and only after that are the batch's inputs (claimed files) removed,
+/// so a crash leaves a message in one place or the other, never nowhere.
 public final class StagingBatch {
     private struct Entry {
         let maildir: Maildir
         let name: MessageName
         let folder: Maildir.Folder
-        let modificationTime: Int?
     }
 
+    /// Files written but not yet synced are kept open, at most this many at a time.
+    static let openLimit = 256
+
     private var entries: [Entry] = []
+    private var unsynced: [(fd: Int32, path: String)] = []
     private var consumed: [Claim] = []
 
     /// An empty batch.
     public init() {}
 
+    deinit { for file in unsynced { close(file.fd) } }
+
     /// How many files are staged.
     public var count: Int { entries.count }
 
-    /// Writes `bytes` into the maildir's `tmp/` (not yet synced or visible).
+    /// Writes `bytes` into the maildir's `tmp/` (not yet visible).
     ///
     /// A leftover file of the same name from an earlier, interrupted attempt is replaced.
     public func stage(
@@ -34,15 +40,18 @@ public final class StagingBatch {
     ) throws(PostroomError) {
         let path = maildir.path(of: name, in: .tmp)
         let fd = try FileSystem.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o640)
-        defer { close(fd) }
         do throws(PostroomError) {
             try FileSystem.writeAll(fd, bytes, path: path)
             if let modificationTime { try FileSystem.setModificationTime(fd, seconds: modificationTime, path: path) }
         } catch {
+            close(fd)
             unlink(path)
             throw error
         }
-        entries.append(Entry(maildir: maildir, name: name, folder: folder, modificationTime: modificationTime))
+        _ = sync_file_range(fd, 0, 0, UInt32(POSTROOM_SYNC_FILE_RANGE_WRITE))
+        unsynced.append((fd, path))
+        entries.append(Entry(maildir: maildir, name: name, folder: folder))
+        if unsynced.count >= Self.openLimit { try syncStaged() }
     }
 
     /// Adds a claimed file to remove once the batch is published (the input it replaces).
@@ -50,31 +59,29 @@ public final class StagingBatch {
         consumed.append(claim)
     }
 
-    /// Syncs every staged file, publishes them, syncs the directories, then removes consumed claims.
-    ///
-    /// `syncRoot` is any directory on the spool's file system.
-    public func commit(syncRoot: String) throws(PostroomError) {
-        try makeDurable(syncRoot: syncRoot)
+    /// Makes every staged file durable, publishes them, then removes consumed claims.
+    public func commit() throws(PostroomError) {
+        try makeDurable()
         try publish()
     }
 
-    /// Puts every staged file's data on stable storage with one `syncfs(2)`.
-    public func makeDurable(syncRoot: String) throws(PostroomError) {
-        guard !entries.isEmpty else { return }
-        try Self.syncFileSystem(of: syncRoot)
+    /// Puts every staged file's data on stable storage.
+    public func makeDurable() throws(PostroomError) {
+        try syncStaged()
     }
 
-    /// `syncfs(2)` on the file system holding `path`.
-    public static func syncFileSystem(of path: String) throws(PostroomError) {
-        let fd = try FileSystem.open(path, O_RDONLY | O_DIRECTORY)
-        let result = syncfs(fd)
-        let code = errno
-        close(fd)
-        if result != 0 { throw .io(operation: "sync the file system of", path: path, errno: code) }
+    private func syncStaged() throws(PostroomError) {
+        defer {
+            for file in unsynced { close(file.fd) }
+            unsynced.removeAll(keepingCapacity: true)
+        }
+        for file in unsynced where fdatasync(file.fd) != 0 {
+            throw .io(operation: "fdatasync", path: file.path, errno: errno)
+        }
     }
 
     /// Renames staged files into place, syncs their directories, then removes consumed claims.
-    /// Call only after `makeDurable(syncRoot:)`.
+    /// Call only after `makeDurable()`.
     public func publish() throws(PostroomError) {
         guard !entries.isEmpty || !consumed.isEmpty else { return }
         var directories = Set<String>()
@@ -89,9 +96,7 @@ public final class StagingBatch {
         for directory in directories.sorted() { try FileSystem.syncDirectory(directory) }
         directories.removeAll()
         for claim in consumed {
-            if unlink(claim.path) != 0 && errno != ENOENT {
-                throw .io(operation: "remove", path: claim.path, errno: errno)
-            }
+            try FileSystem.removeFile(claim.path)
             claim.unlock()
             directories.insert(claim.maildir.path(of: .cur))
         }
@@ -102,6 +107,8 @@ public final class StagingBatch {
 
     /// Removes staged files without publishing them (after an error); claims stay claimed.
     public func discard() {
+        for file in unsynced { close(file.fd) }
+        unsynced.removeAll()
         for entry in entries { unlink(entry.maildir.path(of: entry.name, in: .tmp)) }
         entries.removeAll()
         consumed.removeAll()

@@ -1,7 +1,7 @@
 /// The `render` stage: jobs in `expanded/` become finished messages in `outgoing/`.
 ///
 /// Each request's template is parsed once per run, however many jobs it has. Messages
-/// are written in batches that share one `syncfs(2)`; a job is removed only after its
+/// are written and synced in batches (see `StagingBatch`); a job is removed only after its
 /// message is durable in `outgoing/new/`. A job that cannot be rendered goes to
 /// `failed/` with the reason, and the rest keep flowing.
 public final class RenderStage {
@@ -74,11 +74,11 @@ public final class RenderStage {
                 summary.failed += 1
             }
             if batch.count >= batchSize {
-                try batch.commit(syncRoot: spool.root)
+                try batch.commit()
                 progress?(summary.rendered)
             }
         }
-        try batch.commit(syncRoot: spool.root)
+        try batch.commit()
         progress?(summary.rendered)
         spool.maildir(.outgoing).removeStaleTemporaryFiles()
         try log.sync()
