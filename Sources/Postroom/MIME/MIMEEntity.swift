@@ -102,11 +102,18 @@ public enum MIMEWriter {
     public static func leaf(
         contentType: MediaType, body: [UInt8], encoding: TransferEncoding, extraFields: [(String, String)] = []
     ) throws(PostroomError) -> Message {
+        try leaf(contentType: contentType, encodedBody: encoding.encode(body), encoding: encoding, extraFields: extraFields)
+    }
+
+    /// A leaf part whose body is already in `encoding`.
+    static func leaf(
+        contentType: MediaType, encodedBody: [UInt8], encoding: TransferEncoding, extraFields: [(String, String)] = []
+    ) throws(PostroomError) -> Message {
         var message = Message()
         try message.append("Content-Type", contentType.description)
         try message.append("Content-Transfer-Encoding", encoding.rawValue)
         for (name, value) in extraFields { try message.append(name, value) }
-        message.body = encoding.encode(body)
+        message.body = encodedBody
         return message
     }
 
@@ -114,9 +121,9 @@ public enum MIMEWriter {
     public static func text(_ text: String, subtype: String) throws(PostroomError) -> Message {
         var bytes = Array(text.utf8)
         if let last = bytes.last, last != 10 { bytes.append(10) }
-        let encoding = TransferEncoding.forText(bytes)
+        let (encoding, body) = TransferEncoding.encodeText(bytes)
         let charset = bytes.allSatisfy { $0 < 128 } ? "us-ascii" : "utf-8"
-        return try leaf(contentType: MediaType("text/\(subtype)", parameters: [("charset", charset)]), body: bytes, encoding: encoding)
+        return try leaf(contentType: MediaType("text/\(subtype)", parameters: [("charset", charset)]), encodedBody: body, encoding: encoding)
     }
 
     /// A multipart entity whose boundary occurs in none of its parts.

@@ -37,8 +37,15 @@ public enum TransferEncoding: String, Sendable {
     /// The encoding for text: 7bit when it is ASCII with short lines, else the shorter of
     /// quoted-printable and base64.
     public static func forText(_ text: [UInt8]) -> TransferEncoding {
-        if isSevenBitSafe(text) { return .sevenBit }
-        return QuotedPrintable.encode(text).count <= (text.count + 2) / 3 * 4 * 77 / 76 ? .quotedPrintable : .base64
+        encodeText(text).encoding
+    }
+
+    /// The encoding `forText` picks and the body encoded with it, encoding only once.
+    public static func encodeText(_ text: [UInt8]) -> (encoding: TransferEncoding, body: [UInt8]) {
+        if isSevenBitSafe(text) { return (.sevenBit, text) }
+        let quoted = QuotedPrintable.encode(text)
+        if quoted.count <= (text.count + 2) / 3 * 4 * 77 / 76 { return (.quotedPrintable, quoted) }
+        return (.base64, TransferEncoding.base64.encode(text))
     }
 
     /// ASCII without NUL or bare CR, lines within 998 octets.

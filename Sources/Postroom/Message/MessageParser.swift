@@ -67,9 +67,9 @@ public enum MessageParser {
                 end = lineEnd(bytes, from: end).next
                 lines += 1
             }
+            // fieldNameEnd stops at the first byte that is not a name byte, so no trimming is needed.
             let name = String(decoding: content[content.startIndex..<nameEnd], as: UTF8.self)
-            let trimmedName = String(name.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
-            fields.append(HeaderField(name: trimmedName, raw: Array(bytes[position..<end])))
+            fields.append(HeaderField(name: name, raw: Array(bytes[position..<end])))
             position = end
             lineNumber += lines
         }
