@@ -38,7 +38,7 @@ public struct RequestOptions: ParsableArguments {
 }
 
 /// A one-line progress bar on a terminal's standard error; silent otherwise.
-public final class ProgressBar {
+public final class ProgressBar: @unchecked Sendable {  // updated from one thread at a time
     private let enabled: Bool
     private var lastDrawn = 0
     private var drawnAnything = false

@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// The spool's audit trail: one line per state change, appended to `log` and echoed on stderr.
 ///
@@ -16,7 +17,8 @@ public final class SpoolLog: @unchecked Sendable {
     private let host: String
     private let processID = getpid()
     private var fd: Int32 = -1
-    private var pendingSync = false
+    // Workers of one stage may log from several threads.
+    private let pendingSync = Atomic<Bool>(false)
 
     /// Opens `path` for appending (created if missing); nil logs to stderr only.
     public init(path: String?, program: String, echo: Bool = true) throws(PostroomError) {
@@ -29,7 +31,7 @@ public final class SpoolLog: @unchecked Sendable {
 
     deinit {
         if fd >= 0 {
-            if pendingSync { fsync(fd) }
+            if pendingSync.load(ordering: .relaxed) { fsync(fd) }
             close(fd)
         }
     }
@@ -53,16 +55,16 @@ public final class SpoolLog: @unchecked Sendable {
         let bytes = Array(line.utf8)
         if fd >= 0 {
             _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            pendingSync = true
+            pendingSync.store(true, ordering: .relaxed)
         }
         if echo ?? self.echo { _ = bytes.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) } }
     }
 
     /// Flushes the log to stable storage; stages call this before they exit 0.
     public func sync() throws(PostroomError) {
-        guard fd >= 0, pendingSync, let path else { return }
+        guard fd >= 0, pendingSync.load(ordering: .relaxed), let path else { return }
         try FileSystem.sync(fd, path: path)
-        pendingSync = false
+        pendingSync.store(false, ordering: .relaxed)
     }
 
     /// `2026-11-22T08:18:09.123456Z`.

@@ -1,10 +1,15 @@
+import Dispatch
+import Glibc
+import Synchronization
+
 /// The `render` stage: jobs in `expanded/` become finished messages in `outgoing/`.
 ///
-/// Each request's template is parsed once per run, however many jobs it has. Messages
-/// are written and synced in batches (see `StagingBatch`); a job is removed only after its
-/// message is durable in `outgoing/new/`. A job that cannot be rendered goes to
-/// `failed/` with the reason, and the rest keep flowing.
-public final class RenderStage {
+/// Each request's template is parsed once per run, however many jobs it has. Jobs are
+/// rendered by one worker per processor; each writes and syncs its messages in batches
+/// (see `StagingBatch`), and a job is removed only after its message is durable in
+/// `outgoing/new/`. A job that cannot be rendered goes to `failed/` with the reason, and
+/// the rest keep flowing.
+public final class RenderStage: Sendable {
     /// What one run did.
     public struct Summary: Sendable, Equatable {
         /// Messages written to `outgoing/`.
@@ -23,45 +28,87 @@ public final class RenderStage {
     }
 
     /// A request loaded for rendering, or why it cannot be.
-    private enum LoadedRequest {
-        case ready(template: MessageTemplate, variables: [(name: String, value: String)], attachments: [Message], isBulk: Bool)
+    private enum LoadedRequest: Sendable {
+        case ready(template: MessageTemplate, variables: [Variable], attachments: [Message], isBulk: Bool)
         case broken(String)
+    }
+
+    private struct Variable: Sendable {
+        let name: String
+        let value: String
     }
 
     private let spool: Spool
     private let log: SpoolLog
     private let renderer: Renderer
-    private let extraVariables: [(name: String, value: String)]
-    private var requests: [String: LoadedRequest] = [:]
-    /// Messages per shared sync.
-    public var batchSize = 256
-    /// Called after each batch with the number rendered so far.
-    public var progress: ((Int) -> Void)?
+    private let extraVariables: [Variable]
+    private let requests = Mutex<[String: LoadedRequest]>([:])
+    private let settings: Mutex<(batchSize: Int, workers: Int, progress: (@Sendable (Int) -> Void)?)>
 
     /// A stage over `spool`; `extraVariables` (from `--var`) win over the request's.
     public init(spool: Spool, log: SpoolLog, renderer: Renderer, extraVariables: [(name: String, value: String)] = []) {
         self.spool = spool
         self.log = log
         self.renderer = renderer
-        self.extraVariables = extraVariables
+        self.extraVariables = extraVariables.map { Variable(name: $0.name, value: $0.value) }
+        settings = Mutex((256, max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))), nil))
+    }
+
+    /// Messages per shared sync.
+    public var batchSize: Int {
+        get { settings.withLock { $0.batchSize } }
+        set { settings.withLock { $0.batchSize = newValue } }
+    }
+
+    /// Parallel workers (default: one per online processor).
+    public var workers: Int {
+        get { settings.withLock { $0.workers } }
+        set { settings.withLock { $0.workers = max(1, newValue) } }
+    }
+
+    /// Called with the number rendered so far (from one worker at a time).
+    public var progress: (@Sendable (Int) -> Void)? {
+        get { settings.withLock { $0.progress } }
+        set { settings.withLock { $0.progress = newValue } }
     }
 
     /// Renders every job waiting in `expanded/new/`.
     public func run() throws(PostroomError) -> Summary {
-        var summary = Summary()
-        let expanded = spool.maildir(.expanded)
-        for name in try expanded.recoverAbandonedClaims() {
-            if try existsDownstream(name.base) {
-                // Published before the crash, not yet removed: rendering again would send twice.
-                try FileSystem.removeFile(expanded.path(of: name, in: .new))
-                log.record(name, status: "dropped", detail: "recovered job was already rendered")
-                summary.alreadyRendered += 1
-            } else {
-                log.record(name, status: "recovered", detail: "claim of a stopped render returned to new/")
+        var summary = try recover()
+        let names = SharedNames(try spool.maildir(.expanded).names(in: .new).checked())
+        let outcome = Mutex<(summary: Summary, error: PostroomError?)>((Summary(), nil))
+        let (batchSize, workers, progress) = settings.withLock { ($0.batchSize, $0.workers, $0.progress) }
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var mine = Summary()
+            do throws(PostroomError) {
+                try drain(names, into: &mine, batchSize: batchSize) { count in
+                    if worker == 0 { progress?(count * workers) }
+                }
+            } catch {
+                outcome.withLock { $0.error = $0.error ?? error }
+            }
+            outcome.withLock {
+                $0.summary.rendered += mine.rendered
+                $0.summary.failed += mine.failed
             }
         }
+        let (total, failure) = outcome.withLock { ($0.summary, $0.error) }
+        if let failure { throw failure }
+        summary.rendered += total.rendered
+        summary.failed += total.failed
+        progress?(summary.rendered)
+        spool.maildir(.outgoing).removeStaleTemporaryFiles()
+        try log.sync()
+        return summary
+    }
+
+    /// One worker: claims names from the shared stream until it runs dry.
+    private func drain(_ names: SharedNames, into summary: inout Summary, batchSize: Int, progress: (Int) -> Void)
+        throws(PostroomError)
+    {
+        let expanded = spool.maildir(.expanded)
         let batch = StagingBatch()
-        for fileName in try expanded.names(in: .new).checked() {
+        while let fileName = names.next() {
             guard let claim = try expanded.claim(fileName) else { continue }
             do throws(PostroomError) {
                 let message = try render(claim)
@@ -75,13 +122,26 @@ public final class RenderStage {
             }
             if batch.count >= batchSize {
                 try batch.commit()
-                progress?(summary.rendered)
+                progress(summary.rendered)
             }
         }
         try batch.commit()
-        progress?(summary.rendered)
-        spool.maildir(.outgoing).removeStaleTemporaryFiles()
-        try log.sync()
+    }
+
+    /// Returns dead claims to `new/`, dropping jobs whose message was already published.
+    private func recover() throws(PostroomError) -> Summary {
+        var summary = Summary()
+        let expanded = spool.maildir(.expanded)
+        for name in try expanded.recoverAbandonedClaims() {
+            if try existsDownstream(name.base) {
+                // Published before the crash, not yet removed: rendering again would send twice.
+                try FileSystem.removeFile(expanded.path(of: name, in: .new))
+                log.record(name, status: "dropped", detail: "recovered job was already rendered")
+                summary.alreadyRendered += 1
+            } else {
+                log.record(name, status: "recovered", detail: "claim of a stopped render returned to new/")
+            }
+        }
         return summary
     }
 
@@ -94,16 +154,15 @@ public final class RenderStage {
         case .ready(let template, let variables, let attachments, let isBulk):
             let input = RenderInput(
                 name: MessageName(base: claim.name.base), envelopeTo: job.envelopeTo, toName: job.toName, copy: job.copy,
-                recipient: job.recipient, variables: variables + extraVariables, attachments: attachments, isBulk: isBulk,
-                request: job.request)
+                recipient: job.recipient, variables: (variables + extraVariables).map { ($0.name, $0.value) },
+                attachments: attachments, isBulk: isBulk, request: job.request)
             return try renderer.render(template, input)
         }
     }
 
-    /// Loads and compiles a request once per run.
+    /// Loads and compiles a request once per run, whichever worker asks first.
     private func loadRequest(_ base: String) throws(PostroomError) -> LoadedRequest {
-        if let loaded = requests[base] { return loaded }
-        if requests.count >= 16 { requests.removeAll() }
+        if let loaded = requests.withLock({ $0[base] }) { return loaded }
         let loaded: LoadedRequest
         do throws(PostroomError) {
             guard let path = try findRequest(base) else {
@@ -116,12 +175,19 @@ public final class RenderStage {
                     contentType: MediaType(file.mediaType, parameters: [("name", file.fileName)]), body: file.content, encoding: .base64,
                     extraFields: [("Content-Disposition", MediaType("attachment", parameters: [("filename", file.fileName)]).description)])
             }
-            loaded = .ready(template: template, variables: request.variables, attachments: attachments, isBulk: request.isBulk)
+            loaded = .ready(
+                template: template, variables: request.variables.map { Variable(name: $0.name, value: $0.value) },
+                attachments: attachments, isBulk: request.isBulk)
         } catch {
             loaded = .broken(error.description)
         }
-        requests[base] = loaded
-        return loaded
+        return requests.withLock { cache in
+            // Another worker may have loaded it meanwhile: keep one, so it is compiled once.
+            if let existing = cache[base] { return existing }
+            if cache.count >= 16 { cache.removeAll() }
+            cache[base] = loaded
+            return loaded
+        }
     }
 
     /// The request file for `base` in `request/cur/` (normally `BASE:2,PS`).
@@ -148,5 +214,19 @@ public final class RenderStage {
             }
         }
         return false
+    }
+}
+
+/// A directory stream shared by workers: each name goes to exactly one of them.
+final class SharedNames: @unchecked Sendable {
+    private let lock = Mutex(())
+    private let stream: DirectoryStream.Iterator
+
+    init(_ stream: DirectoryStream.Iterator) {
+        self.stream = stream
+    }
+
+    func next() -> String? {
+        lock.withLock { _ in stream.next() }
     }
 }

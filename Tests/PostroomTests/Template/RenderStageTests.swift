@@ -34,6 +34,19 @@ import Testing
         #expect(message.value(of: "Message-ID") == "<\(outgoing.first { $0.hasSuffix(".R3") }!)@example.org>")
     }
 
+    @Test func severalWorkersRenderEachJobExactlyOnce() throws {
+        let csv = "email,first_name\n" + (1...300).map { "s\($0)@example.org,S\($0)" }.joined(separator: "\n")
+        let (spool, stage) = try pipeline(template: "From: t@example.org\nSubject: s\n\nHi {{ user.first_name }}\n", csv: csv)
+        stage.workers = 4
+        stage.batchSize = 16
+        #expect(try stage.run() == RenderStage.Summary(rendered: 300))
+        #expect(Files.list(spool.maildir(.outgoing).path(of: .new)).count == 300)
+        #expect(Files.list(spool.maildir(.expanded).path(of: .new)).isEmpty)
+        #expect(Files.list(spool.maildir(.expanded).path(of: .cur)).isEmpty)
+        let rendered = try Files.text(spool.logPath).split(separator: "\n").filter { $0.contains("status=rendered") }
+        #expect(rendered.count == 300)
+    }
+
     @Test func aJobWithMissingDataFailsAloneWithTheNames() throws {
         let csv = "email,first_name,nickname\na@example.org,A,Ace\nb@example.org,B,\nc@example.org,C,Cee\n"
         let (spool, stage) = try pipeline(template: "From: t@example.org\nSubject: s\n\n{{ user.nickname }} {{ user.age }}\n", csv: csv)
