@@ -47,7 +47,7 @@ import Testing
         let outgoing = spool.maildir(.outgoing).path(of: .new)
         let files = Files.list(outgoing).map { "\(outgoing)/\($0)" }
         #expect(files.count == Self.corpus.count)
-        let result = try Run.program("/usr/bin/env", ["python3", PythonEmailTests.script] + files)
+        let result = try Run.program("/usr/bin/env", ["python3", Files.pythonEmailChecker] + files)
         #expect(result.status == 0, "\(result.stderr)")
         let report = try #require(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: [String: Any]])
         for file in files {
@@ -94,7 +94,7 @@ import Testing
         let target = spool.maildir(.request).path(of: .tmp) + "/app-request"
         let python = try Run.program("/usr/bin/env", ["python3", "-c", script, target])
         #expect(python.status == 0, "\(python.stderr)")
-        try FileManagerShimCommands.rename(target, spool.maildir(.request).path(of: .new) + "/app-request")
+        try Files.move(target, spool.maildir(.request).path(of: .new) + "/app-request")
         let env = ["POSTROOM_SPOOL": spool.root]
         let expand = try Run.program("expand", [], environment: env)
         #expect(expand.stdout == "app-request: expanded 1 of 1\n", "\(expand.stderr)")
@@ -105,13 +105,4 @@ import Testing
     }
 }
 
-enum FileManagerShimCommands {
-    static func rename(_ from: String, _ to: String) throws { try FileManager.default.moveItem(atPath: from, toPath: to) }
-}
 
-enum PythonEmailTests {
-    static var script: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Scripts/check_email.py").path
-    }
-}

@@ -148,6 +148,22 @@ public enum Files {
         Array(try Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
+    /// Moves a file or directory (test setup: rebuilding a crash's state).
+    public static func move(_ source: String, _ target: String) throws {
+        try FileManager.default.moveItem(atPath: source, toPath: target)
+    }
+
+    /// Removes a file or directory.
+    public static func remove(_ path: String) throws {
+        try FileManager.default.removeItem(atPath: path)
+    }
+
+    /// The script that reads messages with Python's email package and reports as JSON.
+    public static var pythonEmailChecker: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Scripts/check_email.py").path
+    }
+
     /// Reads a file as UTF-8 text.
     public static func text(_ path: String) throws -> String {
         String(decoding: try read(path), as: UTF8.self)

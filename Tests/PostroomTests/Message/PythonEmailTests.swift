@@ -31,7 +31,7 @@ import Testing
             try Files.write(path, message.bytes)
             files[path] = (name, subject)
         }
-        let result = try Run.program("/usr/bin/env", ["python3", Self.script] + files.keys.sorted())
+        let result = try Run.program("/usr/bin/env", ["python3", Files.pythonEmailChecker] + files.keys.sorted())
         #expect(result.status == 0, "\(result.stderr)")
         let report = try #require(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: [String: Any]])
         for (path, expected) in files {
@@ -55,8 +55,4 @@ import Testing
         #expect(try Mailbox(parsing: box.formatted).displayName == name)
     }
 
-    static var script: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Scripts/check_email.py").path
-    }
 }

@@ -75,7 +75,7 @@ import Testing
         let (spool, expander, name) = try setUp()
         // The dead run had claimed the request and staged some jobs, then died before flagging it.
         let requests = spool.maildir(.request)
-        try FileManagerShim.rename(requests.path(of: name, in: .new), requests.path(of: name, in: .cur))
+        try Files.move(requests.path(of: name, in: .new), requests.path(of: name, in: .cur))
         for index in 1...30 { try Files.write(spool.maildir(.expanded).path(of: .tmp) + "/\(name.base).R\(index)", "partial") }
         _ = try expander.run()
         #expect(jobs(spool).count == 100)
@@ -89,12 +89,12 @@ import Testing
         // Run it fully, then rebuild the state of a run that died half-way through publishing.
         _ = try expander.run()
         for index in 61...100 {
-            try FileManagerShim.rename(expanded.path(of: .new) + "/\(name.base).R\(index)", expanded.path(of: .tmp) + "/\(name.base).R\(index)")
+            try Files.move(expanded.path(of: .new) + "/\(name.base).R\(index)", expanded.path(of: .tmp) + "/\(name.base).R\(index)")
         }
         let requests = spool.maildir(.request)
-        try FileManagerShim.rename(requests.path(of: .cur) + "/\(name.base):2,PS", requests.path(of: .cur) + "/\(name.base):2,P")
+        try Files.move(requests.path(of: .cur) + "/\(name.base):2,PS", requests.path(of: .cur) + "/\(name.base):2,P")
         // A job already published may even have been rendered and sent meanwhile.
-        try FileManagerShim.rename(expanded.path(of: .new) + "/\(name.base).R1", spool.maildir(.sent).path(of: .cur) + "/\(name.base).R1:2,")
+        try Files.move(expanded.path(of: .new) + "/\(name.base).R1", spool.maildir(.sent).path(of: .cur) + "/\(name.base).R1:2,")
         let summaries = try expander.run()
         #expect(summaries.map(\.expanded) == [40])
         #expect(jobs(spool).count == 99)
@@ -117,8 +117,3 @@ import Testing
     }
 }
 
-import Foundation
-
-enum FileManagerShim {
-    static func rename(_ from: String, _ to: String) throws { try FileManager.default.moveItem(atPath: from, toPath: to) }
-}

@@ -24,7 +24,7 @@ import Testing
         #expect(throws: PostroomError.self) { try spool.validate() }
         try spool.create()
         try spool.validate()
-        try FileManagerHelpers.remove(spool.maildir(.sent).path(of: .tmp))
+        try Files.remove(spool.maildir(.sent).path(of: .tmp))
         #expect {
             try spool.validate()
         } throws: { error in
@@ -51,8 +51,3 @@ import Testing
     }
 }
 
-import Foundation
-
-enum FileManagerHelpers {
-    static func remove(_ path: String) throws { try FileManager.default.removeItem(atPath: path) }
-}

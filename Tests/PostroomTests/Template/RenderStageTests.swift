@@ -76,7 +76,7 @@ import Testing
     @Test func aJobWhoseRequestIsGoneFailsWithTheReason() throws {
         let (spool, stage) = try pipeline(template: "From: t@example.org\nSubject: s\n\nx\n", csv: "email\na@example.org\n")
         for file in Files.list(spool.maildir(.request).path(of: .cur)) {
-            try FileManagerShim.rename(spool.maildir(.request).path(of: .cur) + "/" + file, directory.file("moved-away"))
+            try Files.move(spool.maildir(.request).path(of: .cur) + "/" + file, directory.file("moved-away"))
         }
         #expect(try stage.run().failed == 1)
         let failed = Files.list(spool.maildir(.failed).path(of: .cur))
