@@ -4,22 +4,15 @@ public enum JobStream {
     /// Writes every job of `request` to standard output in mboxrd format.
     public static func write(_ request: Request, suppression: SuppressionList) throws(PostroomError) {
         let template = try Message(parsing: request.template, source: "the template")
+        let templateFields = template.fields.filter { !ControlHeader.isControl($0.name) }
         for event in request.expansion(name: "stdin", suppression: suppression) {
             guard case .job(let job) = try event.get() else { continue }
-            var message = template
-            for field in job.message.fields.reversed() { message.removeAll { $0.hasName(field.name) }; message = prepending(field, to: message) }
+            // The job's control fields first, then the template's own fields and body.
+            var message = Message(fields: job.message.fields + templateFields, body: template.body)
             for (name, value) in request.variables { message.appendControl(.variable, "\(name)=\(value)") }
             if !request.isBulk { message.setControl(.bulk, "no") }
             OutputStream.writeAll(mboxEntry(message.bytes), to: 1)
         }
-    }
-
-    private static func prepending(_ field: HeaderField, to message: Message) -> Message {
-        var fields = [field]
-        fields.append(contentsOf: message.fields)
-        var copy = Message(fields: fields, body: message.body, lineEnding: message.lineEnding)
-        copy.separator = message.separator.isEmpty ? message.lineEnding.bytes : message.separator
-        return copy
     }
 
     /// `From ` line, lines matching `>*From ` quoted with one more `>`, and a blank line after.
