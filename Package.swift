@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "postroom", targets: ["postroom"]),
         .executable(name: "expand", targets: ["expand"]),
         .executable(name: "render", targets: ["render"]),
+        .executable(name: "deliver", targets: ["deliver"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -53,6 +54,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "render",
+            dependencies: ["Postroom", "PostroomCLI"]
+        ),
+        .executableTarget(
+            name: "deliver",
             dependencies: ["Postroom", "PostroomCLI"]
         ),
         // Test-only worker that exercises the spool from separate processes.

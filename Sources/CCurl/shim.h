@@ -32,6 +32,12 @@ static inline CURLcode postroom_curl_setopt_io_callback(CURL *handle, CURLoption
     return curl_easy_setopt(handle, option, value);
 }
 
+typedef int (*postroom_curl_debug_callback)(CURL *handle, curl_infotype type, char *data, size_t size, void *context);
+
+static inline CURLcode postroom_curl_setopt_debug_callback(CURL *handle, CURLoption option, postroom_curl_debug_callback value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
 static inline CURLcode postroom_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

@@ -169,3 +169,69 @@ public enum Files {
         String(decoding: try read(path), as: UTF8.self)
     }
 }
+
+/// A real SMTP server (aiosmtpd) on 127.0.0.1, scripted by mode, stopped on release.
+public final class SMTPTestServer: @unchecked Sendable {
+    /// What the server does with messages.
+    public enum Mode: String {
+        /// Accept and save every message.
+        case accept
+        /// Answer 451 to RCPT.
+        case tempfail
+        /// Answer 550 to RCPT.
+        case permfail
+        /// Close the connection after the message data, before answering.
+        case drop
+        /// Wait 30 s before answering DATA.
+        case slow
+    }
+
+    /// The port the OS gave it.
+    public let port: Int
+    /// Where messages are saved.
+    public var directory: String { storage.path }
+    private let storage = TemporaryDirectory("smtp")
+    private let process: Process
+
+    /// Starts a server in `mode`, saving into a fresh directory.
+    public init(_ mode: Mode) throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Scripts/smtp_server.py").path
+        let (process, pipe) = try Run.start("/usr/bin/python3", [script, mode.rawValue, storage.path])
+        self.process = process
+        let line = Run.firstLine(of: pipe)
+        guard line.hasPrefix("PORT "), let port = Int(line.dropFirst(5)) else {
+            Run.kill9(process)
+            throw TestServerError(description: "the SMTP test server did not start (\(line)); is python3-aiosmtpd installed? (make test-deps)")
+        }
+        self.port = port
+    }
+
+    // SIGKILL: the test runner may start children with SIGTERM ignored.
+    deinit { Run.kill9(process) }
+
+    /// `smtp://127.0.0.1:PORT`.
+    public var url: String { "smtp://127.0.0.1:\(port)" }
+
+    /// The saved messages, in arrival order.
+    public func messages() throws -> [String] {
+        let count = Files.list(directory).filter { $0.hasSuffix(".eml") }.count
+        return try (0..<count).map { try Files.text("\(directory)/\($0 + 1).eml") }
+    }
+
+    /// The envelope of the `index`th message (1-based): sender and recipients.
+    public func envelope(_ index: Int) throws -> (from: String, to: [String]) {
+        let data = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(index).envelope"))
+        let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        return (object["from"] as? String ?? "", object["to"] as? [String] ?? [])
+    }
+
+    /// Connections accepted so far.
+    public var connections: Int { Int((try? Files.text("\(directory)/connections")) ?? "0") ?? 0 }
+}
+
+/// A test fixture that could not be set up.
+public struct TestServerError: Error, CustomStringConvertible {
+    /// What went wrong.
+    public var description: String
+}

@@ -87,7 +87,7 @@ public struct Configuration: Sendable {
 
     static func parse(_ text: String, file: String) throws(PostroomError) -> [String: String] {
         var values: [String: String] = [:]
-        for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (offset, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)?
                 .trimmingSpaces ?? ""
             if line.isEmpty { continue }

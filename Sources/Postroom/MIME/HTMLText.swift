@@ -110,7 +110,7 @@ public enum HTMLText {
     /// Collapses runs of spaces, trims lines, and keeps at most one empty line in a row.
     private static func tidy(_ text: String) -> String {
         var lines: [String] = []
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for raw in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             let words = raw.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
             let line = words.joined(separator: " ")
             if line.isEmpty && (lines.last?.isEmpty ?? true) { continue }

@@ -8,7 +8,7 @@ extension Message {
             let value = ControlHeader.isControl(field.name)
                 ? (ControlHeader.decode(field.value) ?? field.value) : field.decodedValue
             // Multi-line control values (a failure report) stay readable, indented.
-            lines.append("\(field.name): " + value.split(separator: "\n", omittingEmptySubsequences: false)
+            lines.append("\(field.name): " + value.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
                 .joined(separator: "\n    "))
         }
         let ending = lineEnding == .crlf ? "CRLF" : "LF"

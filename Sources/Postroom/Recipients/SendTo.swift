@@ -53,7 +53,7 @@ public struct SuppressionList: Sendable {
     /// A list from text.
     public init(text: String) {
         var set = Set<String>()
-        for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+        for line in text.split(whereSeparator: \.isNewline) {
             let trimmed = String(line).trimmingSpaces
             guard !trimmed.hasPrefix("#"), let first = trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" }).first else { continue }
             set.insert(Self.key(String(first)))

@@ -84,6 +84,6 @@ public final class SpoolLog: @unchecked Sendable {
 
     private static func flatten(_ text: String) -> String {
         guard text.utf8.contains(where: { $0 == 10 || $0 == 13 }) else { return text }
-        return String(text.map { $0 == "\n" || $0 == "\r" || $0 == "\r\n" ? " " : $0 })
+        return String(text.map { $0.isNewline ? " " : $0 })
     }
 }

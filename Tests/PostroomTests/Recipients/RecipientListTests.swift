@@ -136,6 +136,12 @@ import Testing
         #expect(throws: PostroomError.self) { _ = try SendTo(parsing: " , ") }
     }
 
+    @Test func suppressionAndConfigurationFilesMayHaveCRLFLineEndings() throws {
+        let list = SuppressionList(text: "a@example.org\r\nb@example.org\r\n")
+        #expect(list.contains("a@example.org") && list.contains("b@example.org") && list.count == 2)
+        #expect(try Configuration(text: "# x\r\nspool = /srv/spool\r\n").value(Configuration.spool) == "/srv/spool")
+    }
+
     @Test func suppressionIgnoresCaseCommentsAndTrailingNotes() {
         let list = SuppressionList(text: "# unsubscribed\nAda@Example.org 2026-11-01 one-click\n<bob@example.org>\n\n")
         #expect(list.contains("ada@example.org"))

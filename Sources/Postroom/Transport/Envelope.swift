@@ -1,0 +1,65 @@
+/// The SMTP envelope: who the message is from (`MAIL FROM`) and to (`RCPT TO`).
+public struct Envelope: Sendable, Equatable {
+    /// The sender, or nil for the null sender `<>` (bounces never get bounces).
+    public var sender: String?
+    /// The recipients; a spool file has exactly one.
+    public var recipients: [String]
+
+    /// An envelope from parts.
+    public init(sender: String?, recipients: [String]) {
+        self.sender = sender
+        self.recipients = recipients
+    }
+
+    /// The envelope of a spool message: the sender from `X-Postroom-Envelope-From`, else
+    /// `bounceAddress`, else From; the recipient from `X-Postroom-Envelope-To`, else To, Cc and Bcc.
+    public init(of message: Message, bounceAddress: String? = nil) throws(PostroomError) {
+        if let control = message.control(.envelopeFrom) {
+            sender = try AddressParser.parsePath(control)?.address
+        } else if let bounceAddress {
+            sender = bounceAddress
+        } else if let from = message.value(of: "From"),
+            let first = try? AddressParser.parseList(from).flatMap(\.mailboxes).first
+        {
+            sender = first.address
+        } else {
+            throw .malformed(what: "message", location: nil, reason: "no sender: add From or X-Postroom-Envelope-From")
+        }
+        if let control = message.control(.envelopeTo), !control.isEmpty {
+            guard let recipient = try AddressParser.parsePath(control) else {
+                throw .malformed(what: "message", location: nil, reason: "X-Postroom-Envelope-To is empty")
+            }
+            recipients = [recipient.address]
+        } else {
+            var found: [String] = []
+            for name in ["To", "Cc", "Bcc"] {
+                for value in message.values(of: name) {
+                    let list = try AddressParser.parseList(value)
+                    found += list.flatMap(\.mailboxes).map(\.address)
+                }
+            }
+            recipients = found
+        }
+        guard !recipients.isEmpty else {
+            throw .malformed(what: "message", location: nil, reason: "no recipient: add To or X-Postroom-Envelope-To")
+        }
+    }
+}
+
+/// What a transport made of one message.
+public enum DeliveryOutcome: Sendable, Equatable {
+    /// Accepted: the reply (`250 2.0.0 queued as X`) and where (`host[ip]:port`).
+    case sent(reply: String, relay: String)
+    /// Try again later: a 4xx reply, or no answer at all (connection refused, timeout, TLS).
+    case deferred(reply: String, relay: String, connectionFailed: Bool)
+    /// Refused for good: a 5xx reply.
+    case failed(reply: String, relay: String)
+}
+
+/// Something that hands messages on: an SMTP server, a sendmail program, a maildir.
+public protocol Transport: AnyObject {
+    /// Sends `data` (the message as stored, LF line endings, internal fields removed).
+    func deliver(_ data: [UInt8], envelope: Envelope) -> DeliveryOutcome
+    /// Closes connections; called at the end of a pass.
+    func close()
+}

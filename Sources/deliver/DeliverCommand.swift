@@ -1,0 +1,97 @@
+import Postroom
+import PostroomCLI
+
+/// `deliver`: finished messages go to the next mail server.
+@main
+struct DeliverCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deliver",
+        abstract: "Send messages from outgoing/ (and due ones from deferred/) to a mail server.",
+        discussion: """
+            Without --smtp, delivers into a local maildir (SPOOL/mailbox, or --maildir), so the \
+            pipeline runs on a machine with no mail server. See postroom-deliver(8).
+            """)
+
+    @OptionGroup var options: SpoolOptions
+
+    @Option(help: ArgumentHelp("The relay: smtp://host:port or smtps://host:port.", valueName: "url"))
+    var smtp: String?
+
+    @Option(help: ArgumentHelp("Deliver into this maildir instead of over SMTP.", valueName: "dir"))
+    var maildir: String?
+
+    @Option(help: ArgumentHelp("STARTTLS on smtp:// URLs: required, opportunistic or off.", valueName: "policy"))
+    var tls = "opportunistic"
+
+    @Option(help: ArgumentHelp("AUTH user name.", valueName: "name"))
+    var user: String?
+
+    @Option(name: .customLong("password-file"), help: ArgumentHelp("AUTH password, in a file only its owner can read.", valueName: "file"))
+    var passwordFile: String?
+
+    @Option(name: .customLong("ca-file"), help: ArgumentHelp("Trust this CA bundle (a private or self-signed certificate).", valueName: "file"))
+    var caFile: String?
+
+    @Option(name: .customLong("connect-timeout"), help: "Seconds to wait for a connection.")
+    var connectTimeout = 30
+
+    @Option(name: .customLong("timeout"), help: "Seconds one message may take in all.")
+    var timeout = 600
+
+    @Option(name: .customLong("max-messages"), help: "Send at most this many messages in the pass.")
+    var maxMessages: Int?
+
+    @Option(name: .customLong("bounce-address"), help: ArgumentHelp("Envelope sender for messages that name none (else From).", valueName: "address"))
+    var bounceAddress: String?
+
+    @Flag(help: "Drain what is due and exit (the default; for cron).")
+    var once = false
+
+    @Option(name: .customLong("dry-run"), help: ArgumentHelp("Print what a server would receive for this message file (- for standard input); send nothing.", valueName: "file"))
+    var dryRun: String?
+
+    func run() throws {
+        try runReportingErrors("deliver") { () throws(PostroomError) in
+            if let dryRun {
+                let bytes = dryRun == "-" ? try MessageFile.readStandardInput() : try MessageFile.read(dryRun)
+                var message = try Message(parsing: bytes, source: dryRun == "-" ? "standard input" : dryRun)
+                let envelope = try Envelope(of: message, bounceAddress: bounceAddress)
+                message.removeInternalFields()
+                OutputStream.writeAll(WireFormat.smtpTranscript(message.bytes, envelope: envelope), to: 1)
+                return
+            }
+            let configuration = try options.configuration()
+            let spool = try Spool.open(configuration.spool(flag: options.spool).root)
+            let transport = try makeTransport(spool: spool)
+            let log = try SpoolLog(path: spool.logPath, program: "deliver")
+            let stage = DeliverStage(spool: spool, log: log, transport: transport)
+            stage.bounceAddress = bounceAddress
+            stage.maximumMessages = maxMessages
+            let summary = try stage.run()
+            var line = "sent \(summary.sent), deferred \(summary.deferred), failed \(summary.failed)"
+            if let reason = summary.stoppedEarly { line += "; stopped early: \(reason)" }
+            StandardStream.write(line + "\n", to: 1)
+            if let reason = summary.stoppedEarly { throw .temporary("the relay could not be reached (\(reason))") }
+        }
+    }
+
+    private func makeTransport(spool: Spool) throws(PostroomError) -> Transport {
+        guard let smtp else {
+            return try MaildirTransport(path: maildir ?? spool.root + "/mailbox")
+        }
+        guard let policy = SMTPTransport.TLSPolicy(rawValue: tls) else {
+            throw .usage("--tls must be required, opportunistic or off, not \"\(tls)\"")
+        }
+        var settings = SMTPTransport.Settings(url: smtp)
+        settings.tls = policy
+        settings.username = user
+        settings.caFile = caFile
+        settings.connectTimeout = connectTimeout
+        settings.overallTimeout = timeout
+        if let passwordFile {
+            guard user != nil else { throw .usage("--password-file needs --user") }
+            settings.password = String(decoding: try SecretFile.read(passwordFile, purpose: "SMTP password"), as: UTF8.self)
+        }
+        return try SMTPTransport(settings: settings)
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import Postroom
+import TestSupport
+import Testing
+
+/// `deliver` against real SMTP servers (aiosmtpd) on 127.0.0.1 started by the tests.
+@Suite struct DeliverCommandTests {
+    let directory = TemporaryDirectory()
+
+    func message(_ index: Int, extra: String = "") -> String {
+        """
+        From: Splash <team@example.org>
+        To: "Student \(index)" <s\(index)@example.org>
+        Bcc: hidden@example.org
+        Subject: Message \(index)
+        Message-ID: <m\(index)@example.org>
+        X-Postroom-Envelope-To: s\(index)%40example.org
+        X-Postroom-Request: req\(extra)
+
+        Line one
+        .a line starting with a dot
+        .
+        end
+
+        """
+    }
+
+    func spool(messages count: Int) throws -> (Spool, [String]) {
+        let spool = try directory.spool()
+        var names: [String] = []
+        for index in 1...count {
+            let name = MessageName(base: "\(Timestamp.now().seconds).M\(index)P1Q\(index).test")
+            try spool.maildir(.outgoing).add(Array(message(index).utf8), as: name)
+            names.append(name.fileName)
+        }
+        return (spool, names)
+    }
+
+    @Test func acceptedMessagesAreSentOverOneConnectionAndMovedToSent() throws {
+        let server = try SMTPTestServer(.accept)
+        let (spool, names) = try spool(messages: 3)
+        let result = try Run.program("deliver", ["--spool", spool.root, "--smtp", server.url, "--tls", "off"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "sent 3, deferred 0, failed 0\n")
+        #expect(server.connections == 1)
+        let received = try server.messages()
+        #expect(received.count == 3)
+        for text in received {
+            #expect(!text.contains("Bcc:") && !text.contains("X-Postroom-"))
+            #expect(text.contains("\r\n.a line starting with a dot\r\n.\r\nend\r\n"))
+        }
+        let envelopes = try (1...3).map { try server.envelope($0) }
+        #expect(envelopes.allSatisfy { $0.from == "team@example.org" })
+        #expect(Set(envelopes.flatMap(\.to)) == ["s1@example.org", "s2@example.org", "s3@example.org"])
+        #expect(Set(Files.list(spool.maildir(.sent).path(of: .cur))) == Set(names.map { $0 + ":2," }))
+        #expect(Files.list(spool.maildir(.outgoing).path(of: .new)).isEmpty)
+        // The sent copy keeps its control fields: mark and route need them later.
+        #expect(try Files.text(spool.maildir(.sent).path(of: .cur) + "/\(names[0]):2,").contains("X-Postroom-Envelope-To"))
+        let log = try Files.text(spool.logPath)
+        #expect(log.contains("\(names[0]): to=<s1@example.org>, relay=127.0.0.1[127.0.0.1]:\(server.port), delay="))
+        #expect(log.contains(", dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as Q"))
+    }
+
+    @Test func a4xxReplyDefersWithTheReplyAttemptsAndNextAttempt() throws {
+        let server = try SMTPTestServer(.tempfail)
+        let (spool, names) = try spool(messages: 1)
+        let before = Timestamp.now().seconds
+        let result = try Run.program("deliver", ["--spool", spool.root, "--smtp", server.url, "--tls", "off"])
+        #expect(result.status == 0)
+        #expect(result.stdout == "sent 0, deferred 1, failed 0\n")
+        let path = spool.maildir(.deferred).path(of: .new) + "/" + names[0]
+        let deferred = try Message(parsing: try Files.read(path))
+        #expect(deferred.control(.attempts) == "1")
+        #expect(deferred.control(.lastError) == "451 4.3.0 Mailbox temporarily unavailable, try later")
+        let modified = try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date
+        let mtime = Int(modified?.timeIntervalSince1970 ?? 0)
+        #expect(mtime >= before + 300 && mtime <= Timestamp.now().seconds + 330)
+        #expect(result.stderr.contains("dsn=4.3.0, status=deferred (451 4.3.0 Mailbox temporarily unavailable, try later)"))
+        // Not due yet: the next pass leaves it alone.
+        let again = try Run.program("deliver", ["--spool", spool.root, "--smtp", server.url, "--tls", "off"])
+        #expect(again.stdout == "sent 0, deferred 0, failed 0\n")
+    }
+
+    @Test func aDueDeferredMessageIsSentAndKeepsItsName() throws {
+        let server = try SMTPTestServer(.accept)
+        let spool = try directory.spool()
+        try spool.maildir(.deferred).add(Array(message(7).utf8), as: MessageName(base: "1700000000.M1P1Q1.test"), modificationTime: Timestamp.now().seconds - 10)
+        let result = try Run.program("deliver", ["--spool", spool.root, "--smtp", server.url, "--tls", "off"])
+        #expect(result.stdout == "sent 1, deferred 0, failed 0\n")
+        #expect(Files.list(spool.maildir(.sent).path(of: .cur)) == ["1700000000.M1P1Q1.test:2,"])
+    }
+
+    @Test func a5xxReplyFailsWithTheServersReply() throws {
+        let server = try SMTPTestServer(.permfail)
+        let (spool, names) = try spool(messages: 1)
+        let result = try Run.program("deliver", ["--spool", spool.root, "--smtp", server.url, "--tls", "off"])
+        #expect(result.stdout == "sent 0, deferred 0, failed 1\n")
+        let failed = try Message(parsing: try Files.read(spool.maildir(.failed).path(of: .cur) + "/\(names[0]):2,"))
+        #expect(failed.control(.failure) == "550 5.1.1 <s1@example.org>: Recipient address rejected: User unknown")
+        #expect(failed.control(.failedIn) == "deliver")
+        #expect(result.stderr.contains("dsn=5.1.1, status=bounced (550 5.1.1"))
+    }
+
+    @Test func aDroppedConnectionDefers() throws {
+        let server = try SMTPTestServer(.drop)
+        let (spool, _) = try spool(messages: 1)
+        let result = try Run.program("deliver", ["--spool", spool.root, "--smtp", server.url, "--tls", "off"])
+        #expect(result.stdout.hasPrefix("sent 0, deferred 1, failed 0"))
+        #expect(Files.list(spool.maildir(.deferred).path(of: .new)).count == 1)
+    }
+
+    @Test func anUnreachableRelayStopsThePassAfterFiveFailuresAndExits75() throws {
+        let port: Int
+        do {
+            let server = try SMTPTestServer(.accept)
+            port = server.port
+        }  // stopped: nothing listens there now
+        let (spool, _) = try spool(messages: 7)
+        let result = try Run.program("deliver", ["--spool", spool.root, "--smtp", "smtp://127.0.0.1:\(port)", "--tls", "off", "--connect-timeout", "5"])
+        #expect(result.status == 75)
+        #expect(result.stdout == "sent 0, deferred 5, failed 0; stopped early: 5 connection failures in a row\n")
+        #expect(Files.list(spool.maildir(.outgoing).path(of: .new)).count == 2)
+        #expect(result.stderr.contains("pass stopped after 5 connection failures in a row"))
+    }
+
+    @Test func withoutARelayMessagesGoToTheLocalMaildir() throws {
+        let (spool, _) = try spool(messages: 2)
+        let result = try Run.program("deliver", ["--spool", spool.root])
+        #expect(result.status == 0)
+        let delivered = Files.list(spool.root + "/mailbox/new")
+        #expect(delivered.count == 2)
+        let text = try Files.text(spool.root + "/mailbox/new/" + delivered[0])
+        #expect(text.hasPrefix("Return-Path: <team@example.org>\nDelivered-To: s"))
+        #expect(!text.contains("Bcc:") && !text.contains("X-Postroom-"))
+    }
+
+    @Test func dryRunPrintsExactlyWhatTheServerWouldReceive() throws {
+        try Files.write(directory.file("m.eml"), message(1))
+        let result = try Run.program("deliver", ["--dry-run", directory.file("m.eml")])
+        #expect(result.status == 0)
+        #expect(result.stdout == "MAIL FROM:<team@example.org>\r\nRCPT TO:<s1@example.org>\r\nDATA\r\n"
+            + "From: Splash <team@example.org>\r\nTo: \"Student 1\" <s1@example.org>\r\nSubject: Message 1\r\nMessage-ID: <m1@example.org>\r\n\r\n"
+            + "Line one\r\n..a line starting with a dot\r\n..\r\nend\r\n.\r\n")
+    }
+
+    @Test func anUnreadableMessageFailsAloneAndTheRestFlows() throws {
+        let server = try SMTPTestServer(.accept)
+        let (spool, _) = try spool(messages: 1)
+        try Files.write(spool.maildir(.outgoing).path(of: .new) + "/broken", "no header here\n")
+        let result = try Run.program("deliver", ["--spool", spool.root, "--smtp", server.url, "--tls", "off"])
+        #expect(result.stdout == "sent 1, deferred 0, failed 1\n")
+        let failed = try Files.text(spool.maildir(.failed).path(of: .cur) + "/broken:2,")
+        #expect(failed.hasSuffix("no header here\n"))
+        #expect(failed.contains("X-Postroom-Failure:"))
+    }
+
+    @Test func aPasswordFileReadableByOthersIsRefusedWith78() throws {
+        let (spool, _) = try spool(messages: 1)
+        try Files.write(directory.file("password"), "secret\n")
+        chmod(directory.file("password"), 0o644)
+        let result = try Run.program("deliver", ["--spool", spool.root, "--smtp", "smtp://127.0.0.1:1", "--user", "u", "--password-file", directory.file("password")])
+        #expect(result.status == 78)
+        #expect(result.stderr.contains("chmod 600"))
+        #expect(Files.list(spool.maildir(.outgoing).path(of: .new)).count == 1)
+    }
+}

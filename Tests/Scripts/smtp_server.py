@@ -1,0 +1,57 @@
+#!/usr/bin/python3
+"""A scripted SMTP server for the deliver tests, on a port the OS picks.
+
+    smtp_server.py MODE DIR      MODE: accept | tempfail | permfail | drop | slow
+
+Prints "PORT <n>" once listening. Each accepted message is saved as DIR/<n>.eml with its
+envelope in DIR/<n>.envelope; DIR/connections counts connections. Runs until killed."""
+import asyncio
+import json
+import os
+import sys
+
+from aiosmtpd.smtp import SMTP
+
+mode, directory = sys.argv[1], sys.argv[2]
+os.makedirs(directory, exist_ok=True)
+state = {"messages": 0, "connections": 0}
+
+
+class Handler:
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if mode == "tempfail":
+            return "451 4.3.0 Mailbox temporarily unavailable, try later"
+        if mode == "permfail":
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if mode == "drop":
+            server.transport.close()
+            return "421 4.4.2 connection dropped"
+        if mode == "slow":
+            await asyncio.sleep(30)
+        state["messages"] += 1
+        number = state["messages"]
+        with open(os.path.join(directory, f"{number}.eml"), "wb") as handle:
+            handle.write(envelope.original_content)
+        with open(os.path.join(directory, f"{number}.envelope"), "w") as handle:
+            json.dump({"from": envelope.mail_from, "to": envelope.rcpt_tos}, handle)
+        return f"250 2.0.0 Ok: queued as Q{number}"
+
+
+def factory():
+    state["connections"] += 1
+    with open(os.path.join(directory, "connections"), "w") as handle:
+        handle.write(str(state["connections"]))
+    return SMTP(Handler(), hostname="test.example", decode_data=False)
+
+
+async def main():
+    server = await asyncio.get_running_loop().create_server(factory, "127.0.0.1", 0)
+    print("PORT", server.sockets[0].getsockname()[1], flush=True)
+    await server.serve_forever()
+
+
+asyncio.run(main())
