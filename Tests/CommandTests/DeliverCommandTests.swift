@@ -154,6 +154,51 @@ import Testing
         #expect(failed.contains("X-Postroom-Failure:"))
     }
 
+    func passwordFile(_ password: String) throws -> String {
+        try Files.write(directory.file("password"), password + "\n")
+        chmod(directory.file("password"), 0o600)
+        return directory.file("password")
+    }
+
+    @Test func starttlsWithASelfSignedCertificateAndAuthWork() throws {
+        let server = try SMTPTestServer(.secure)
+        let (spool, _) = try spool(messages: 2)
+        let result = try Run.program("deliver", ["--spool", spool.root, "--smtp", server.url, "--tls", "required", "--ca-file", server.certificate,
+                                                 "--user", "postroom", "--password-file", try passwordFile("s3cret")])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "sent 2, deferred 0, failed 0\n")
+        #expect(try server.envelope(1).tls)
+        #expect(try server.envelope(1).login == "postroom")
+        #expect(server.connections == 1)
+    }
+
+    @Test func aRefusedLoginDefersInsteadOfFailingTheMessages() throws {
+        let server = try SMTPTestServer(.secure)
+        let (spool, _) = try spool(messages: 1)
+        let result = try Run.program("deliver", ["--spool", spool.root, "--smtp", server.url, "--tls", "required", "--ca-file", server.certificate,
+                                                 "--user", "postroom", "--password-file", try passwordFile("wrong")])
+        #expect(result.stdout.hasPrefix("sent 0, deferred 1, failed 0"))
+        #expect(result.stderr.contains("Login denied"))
+        #expect(Files.list(spool.maildir(.failed).path(of: .cur)).isEmpty)
+    }
+
+    @Test func anUntrustedCertificateIsNotUsed() throws {
+        let server = try SMTPTestServer(.secure)
+        let (spool, _) = try spool(messages: 1)
+        let result = try Run.program("deliver", ["--spool", spool.root, "--smtp", server.url, "--tls", "required",
+                                                 "--user", "postroom", "--password-file", try passwordFile("s3cret")])
+        #expect(result.stdout.hasPrefix("sent 0, deferred 1, failed 0"))
+        #expect(try server.messages().isEmpty)
+    }
+
+    @Test func requiredTLSWithoutStarttlsDefers() throws {
+        let server = try SMTPTestServer(.accept)
+        let (spool, _) = try spool(messages: 1)
+        let result = try Run.program("deliver", ["--spool", spool.root, "--smtp", server.url, "--tls", "required"])
+        #expect(result.stdout.hasPrefix("sent 0, deferred 1, failed 0"))
+        #expect(try server.messages().isEmpty)
+    }
+
     @Test func aPasswordFileReadableByOthersIsRefusedWith78() throws {
         let (spool, _) = try spool(messages: 1)
         try Files.write(directory.file("password"), "secret\n")

@@ -1,13 +1,17 @@
 #!/usr/bin/python3
 """A scripted SMTP server for the deliver tests, on a port the OS picks.
 
-    smtp_server.py MODE DIR      MODE: accept | tempfail | permfail | drop | slow
+    smtp_server.py MODE DIR      MODE: accept | tempfail | permfail | drop | slow | secure
+
+"secure" offers STARTTLS with DIR/cert.pem and DIR/key.pem (made by the caller), requires it,
+and requires AUTH as postroom / s3cret.
 
 Prints "PORT <n>" once listening. Each accepted message is saved as DIR/<n>.eml with its
 envelope in DIR/<n>.envelope; DIR/connections counts connections. Runs until killed."""
 import asyncio
 import json
 import os
+import ssl
 import sys
 
 from aiosmtpd.smtp import SMTP
@@ -37,14 +41,26 @@ class Handler:
         with open(os.path.join(directory, f"{number}.eml"), "wb") as handle:
             handle.write(envelope.original_content)
         with open(os.path.join(directory, f"{number}.envelope"), "w") as handle:
-            json.dump({"from": envelope.mail_from, "to": envelope.rcpt_tos}, handle)
+            json.dump({"from": envelope.mail_from, "to": envelope.rcpt_tos, "tls": session.ssl is not None,
+                       "login": state.get("login", "") if session.authenticated else ""}, handle)
         return f"250 2.0.0 Ok: queued as Q{number}"
+
+
+def check_login(mechanism, login, password):
+    # aiosmtpd 1.4's newer "authenticator" hook never answers a failed login; this one does (535).
+    state["login"] = login.decode()
+    return login == b"postroom" and password == b"s3cret"
 
 
 def factory():
     state["connections"] += 1
     with open(os.path.join(directory, "connections"), "w") as handle:
         handle.write(str(state["connections"]))
+    if mode == "secure":
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem"))
+        return SMTP(Handler(), hostname="test.example", decode_data=False, tls_context=context, require_starttls=True,
+                    auth_required=True, auth_require_tls=True, auth_callback=check_login)
     return SMTP(Handler(), hostname="test.example", decode_data=False)
 
 

@@ -184,6 +184,8 @@ public final class SMTPTestServer: @unchecked Sendable {
         case drop
         /// Wait 30 s before answering DATA.
         case slow
+        /// Require STARTTLS (a self-signed certificate for 127.0.0.1) and AUTH postroom / s3cret.
+        case secure
     }
 
     /// The port the OS gave it.
@@ -195,6 +197,13 @@ public final class SMTPTestServer: @unchecked Sendable {
 
     /// Starts a server in `mode`, saving into a fresh directory.
     public init(_ mode: Mode) throws {
+        if mode == .secure {
+            let openssl = try Run.program("/usr/bin/openssl", [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", storage.file("key.pem"), "-out", storage.file("cert.pem"),
+            ])
+            guard openssl.status == 0 else { throw TestServerError(description: "openssl: \(openssl.stderr)") }
+        }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Scripts/smtp_server.py").path
         let (process, pipe) = try Run.start("/usr/bin/python3", [script, mode.rawValue, storage.path])
@@ -219,12 +228,15 @@ public final class SMTPTestServer: @unchecked Sendable {
         return try (0..<count).map { try Files.text("\(directory)/\($0 + 1).eml") }
     }
 
-    /// The envelope of the `index`th message (1-based): sender and recipients.
-    public func envelope(_ index: Int) throws -> (from: String, to: [String]) {
+    /// The envelope of the `index`th message (1-based): sender, recipients, TLS, AUTH login.
+    public func envelope(_ index: Int) throws -> (from: String, to: [String], tls: Bool, login: String) {
         let data = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(index).envelope"))
         let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
-        return (object["from"] as? String ?? "", object["to"] as? [String] ?? [])
+        return (object["from"] as? String ?? "", object["to"] as? [String] ?? [], object["tls"] as? Bool ?? false, object["login"] as? String ?? "")
     }
+
+    /// The server's self-signed certificate (mode `secure`).
+    public var certificate: String { storage.file("cert.pem") }
 
     /// Connections accepted so far.
     public var connections: Int { Int((try? Files.text("\(directory)/connections")) ?? "0") ?? 0 }

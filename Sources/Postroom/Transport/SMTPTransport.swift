@@ -91,6 +91,11 @@ public final class SMTPTransport: Transport {
         let error = String(cString: curl_easy_strerror(code))
         // A failed transfer may leave the connection in an unknown state: start afresh.
         close()
+        // A refused login or a missing STARTTLS is our configuration, not the recipient's
+        // fault: never fail the message for it; defer and let the pass stop.
+        if code == CURLE_LOGIN_DENIED || code == CURLE_USE_SSL_FAILED {
+            return .deferred(reply: reply.isEmpty ? error : "\(error): \(reply)", relay: relay, connectionFailed: true)
+        }
         switch response {
         case 500..<600:
             return .failed(reply: reply.isEmpty ? "\(response) (\(error))" : reply, relay: relay)
