@@ -25,7 +25,7 @@ define need-debs
 	fi
 endef
 
-.PHONY: all build deps test-deps bench-deps test lint-man install uninstall bench clean
+.PHONY: all build deps test-deps bench-deps test lint-man install uninstall bench demo clean
 
 all: build
 
@@ -55,6 +55,10 @@ lint-man: test-deps
 
 bench: bench-deps build
 	bash bench/run
+
+# The outgoing path end to end into a local maildir; DEMO_SPOOL=dir to choose where.
+demo: build
+	bash examples/demo.sh
 
 install: build
 	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8

@@ -12,7 +12,8 @@ public enum HTMLText {
         while index < html.endIndex {
             let character = html[index]
             guard character == "<" else {
-                if skipUntil == nil { out.append(character) }
+                // Line breaks in HTML source are spaces; only tags break lines.
+                if skipUntil == nil { out.append(character.isNewline || character == "\t" ? " " : character) }
                 index = html.index(after: index)
                 continue
             }
