@@ -38,6 +38,9 @@ struct DeliverCommand: ParsableCommand {
     @Option(name: .customLong("timeout"), help: "Seconds one message may take in all.")
     var timeout = 600
 
+    @Option(help: "Connections to the relay used at once.")
+    var connections = 1
+
     @Option(name: .customLong("max-messages"), help: "Send at most this many messages in the pass.")
     var maxMessages: Int?
 
@@ -62,9 +65,12 @@ struct DeliverCommand: ParsableCommand {
             }
             let configuration = try options.configuration()
             let spool = try Spool.open(configuration.spool(flag: options.spool).root)
-            let transport = try makeTransport(spool: spool)
+            guard connections >= 1 else { throw .usage("--connections must be at least 1") }
+            let makeTransport = try transportFactory(spool: spool)
+            _ = try makeTransport().close()  // check the settings before touching the queue
             let log = try SpoolLog(path: spool.logPath, program: "deliver")
-            let stage = DeliverStage(spool: spool, log: log, transport: transport)
+            let stage = DeliverStage(spool: spool, log: log, makeTransport: makeTransport)
+            stage.connections = connections
             stage.bounceAddress = bounceAddress
             stage.maximumMessages = maxMessages
             let summary = try stage.run()
@@ -75,9 +81,10 @@ struct DeliverCommand: ParsableCommand {
         }
     }
 
-    private func makeTransport(spool: Spool) throws(PostroomError) -> Transport {
+    private func transportFactory(spool: Spool) throws(PostroomError) -> @Sendable () throws(PostroomError) -> Transport {
         guard let smtp else {
-            return try MaildirTransport(path: maildir ?? spool.root + "/mailbox")
+            let path = maildir ?? spool.root + "/mailbox"
+            return { () throws(PostroomError) in try MaildirTransport(path: path) }
         }
         guard let policy = SMTPTransport.TLSPolicy(rawValue: tls) else {
             throw .usage("--tls must be required, opportunistic or off, not \"\(tls)\"")
@@ -92,6 +99,7 @@ struct DeliverCommand: ParsableCommand {
             guard user != nil else { throw .usage("--password-file needs --user") }
             settings.password = String(decoding: try SecretFile.read(passwordFile, purpose: "SMTP password"), as: UTF8.self)
         }
-        return try SMTPTransport(settings: settings)
+        let chosen = settings
+        return { () throws(PostroomError) in try SMTPTransport(settings: chosen) }
     }
 }

@@ -247,6 +247,16 @@ import Testing
         #expect(Files.list(spool.maildir(.outgoing).path(of: .new)).isEmpty)
     }
 
+    @Test func severalConnectionsShareTheQueue() throws {
+        let server = try SMTPTestServer(.accept)
+        let spool = try spool(messages: 400)
+        let result = try Run.program("deliver", ["--spool", spool.root, "--smtp", server.url, "--tls", "off", "--connections", "4"])
+        #expect(result.stdout == "sent 400, deferred 0, failed 0\n")
+        #expect(server.connections == 4)
+        let received = try recipients(server)
+        #expect(received.count == 400 && Set(received).count == 400)
+    }
+
     @Test(arguments: [0.3, 1.0])
     func killingDeliverMidPassLosesNothing(_ delay: Double) throws {
         let server = try SMTPTestServer(.accept)

@@ -1,4 +1,3 @@
-import Dispatch
 import Glibc
 import Synchronization
 
@@ -78,7 +77,7 @@ public final class RenderStage: Sendable {
         let names = SharedNames(try spool.maildir(.expanded).names(in: .new).checked())
         let outcome = Mutex<(summary: Summary, error: PostroomError?)>((Summary(), nil))
         let (batchSize, workers, progress) = settings.withLock { ($0.batchSize, $0.workers, $0.progress) }
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        Workers.run(workers) { [self] worker in
             var mine = Summary()
             do throws(PostroomError) {
                 try drain(names, into: &mine, batchSize: batchSize) { count in

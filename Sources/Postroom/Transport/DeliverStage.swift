@@ -1,11 +1,14 @@
+import Synchronization
+
 /// The `deliver` stage: messages in `outgoing/` and due ones in `deferred/` go to a transport.
 ///
 /// 2xx moves the file, unchanged and keeping its name, to `sent/`; 4xx or no answer moves
 /// it to `deferred/` with the attempt count, the reply and the next attempt (also the
 /// file's mtime); 5xx or an expired lifetime moves it to `failed/` with the reply. After
 /// several connection failures in a row the pass stops, leaving the rest where it is,
-/// rather than deferring the whole queue one message at a time.
-public final class DeliverStage {
+/// rather than deferring the whole queue one message at a time. With several connections,
+/// each worker has its own transport and they share one stream of names.
+public final class DeliverStage: @unchecked Sendable {
     /// What one pass did.
     public struct Summary: Sendable, Equatable {
         /// Accepted messages.
@@ -23,7 +26,9 @@ public final class DeliverStage {
 
     private let spool: Spool
     private let log: SpoolLog
-    private let transport: Transport
+    private let makeTransport: @Sendable () throws(PostroomError) -> Transport
+    /// Connections (workers) used at once.
+    public var connections = 1
     /// Retry timing.
     public var retry = RetryPolicy()
     /// The envelope sender when a message names none (else From is used).
@@ -35,52 +40,65 @@ public final class DeliverStage {
     /// The clock.
     public var now: () -> Timestamp = { .now() }
 
-    /// A stage sending through `transport`.
-    public init(spool: Spool, log: SpoolLog, transport: Transport) {
+    /// A stage sending through transports that `makeTransport` opens, one per connection.
+    public init(spool: Spool, log: SpoolLog, makeTransport: @escaping @Sendable () throws(PostroomError) -> Transport) {
         self.spool = spool
         self.log = log
-        self.transport = transport
+        self.makeTransport = makeTransport
     }
 
     /// One pass over everything due.
     public func run() throws(PostroomError) -> Summary {
-        var summary = Summary()
-        defer { transport.close() }
         for queue in [Spool.Queue.outgoing, .deferred] {
             for name in try spool.maildir(queue).recoverAbandonedClaims() {
                 log.record(name, status: "recovered", detail: "claim of a stopped deliver returned to \(queue.rawValue)/new")
             }
         }
-        var failuresInARow = 0
-        var handled = 0
         let start = now().seconds
-        for queue in [Spool.Queue.outgoing, .deferred] {
-            let maildir = spool.maildir(queue)
-            for fileName in try maildir.names(in: .new).checked() {
-                if let limit = maximumMessages, handled >= limit { break }
-                if queue == .deferred {
-                    guard let info = FileSystem.status(maildir.path(of: MessageName(fileName: fileName), in: .new)),
-                        info.st_mtim.tv_sec <= start
-                    else { continue }
+        let due = DueMessages(
+            spool: spool, outgoing: try spool.maildir(.outgoing).names(in: .new).checked(),
+            deferred: try spool.maildir(.deferred).names(in: .new).checked(), now: start, limit: maximumMessages)
+        let shared = Mutex<(summary: Summary, failuresInARow: Int, error: PostroomError?)>((Summary(), 0, nil))
+        let stopAfter = maximumConnectionFailures
+        Workers.run(max(1, connections)) { [self] _ in
+            do throws(PostroomError) {
+                let transport = try makeTransport()
+                defer { transport.close() }
+                while let (maildir, fileName) = due.next() {
+                    guard let claim = try maildir.claim(fileName) else { continue }
+                    var mine = Summary()
+                    let connectionFailed = try deliver(claim, through: transport, summary: &mine)
+                    let stop = shared.withLock { state -> Bool in
+                        state.summary.sent += mine.sent
+                        state.summary.deferred += mine.deferred
+                        state.summary.failed += mine.failed
+                        state.failuresInARow = connectionFailed ? state.failuresInARow + 1 : 0
+                        if state.failuresInARow >= stopAfter && state.summary.stoppedEarly == nil {
+                            state.summary.stoppedEarly = "\(state.failuresInARow) connection failures in a row"
+                        }
+                        return state.summary.stoppedEarly != nil
+                    }
+                    if stop {
+                        due.stop()
+                        break
+                    }
                 }
-                guard let claim = try maildir.claim(fileName) else { continue }
-                handled += 1
-                let connectionFailed = try deliver(claim, summary: &summary)
-                failuresInARow = connectionFailed ? failuresInARow + 1 : 0
-                if failuresInARow >= maximumConnectionFailures {
-                    summary.stoppedEarly = "\(failuresInARow) connection failures in a row"
-                    log.record(nil, status: "stopped", detail: "pass stopped after \(failuresInARow) connection failures in a row; the rest waits for the next pass")
-                    try log.sync()
-                    return summary
-                }
+            } catch {
+                due.stop()
+                shared.withLock { $0.error = $0.error ?? error }
             }
         }
+        let (summary, failure) = shared.withLock { ($0.summary, $0.error) }
+        if let reason = summary.stoppedEarly {
+            log.record(nil, status: "stopped", detail: "pass stopped after \(reason); the rest waits for the next pass")
+        }
         try log.sync()
+        if let failure { throw failure }
         return summary
     }
 
     /// Delivers one claimed message; returns whether the server could not be reached.
-    private func deliver(_ claim: Claim, summary: inout Summary) throws(PostroomError) -> Bool {
+    private func deliver(_ claim: Claim, through transport: Transport, summary: inout Summary) throws(PostroomError) -> Bool {
         let bytes = try claim.read()
         let message: Message
         let envelope: Envelope
@@ -151,6 +169,48 @@ public final class DeliverStage {
         case .sent: return "2.0.0"
         case .deferred: return "4.0.0"
         case .failed: return "5.0.0"
+        }
+    }
+}
+
+/// The names a pass works through: `outgoing/new/`, then `deferred/new/` entries that are due;
+/// each handed to one worker.
+private final class DueMessages: @unchecked Sendable {
+    private let lock = Mutex(())
+    private let spool: Spool
+    private let outgoing: DirectoryStream.Iterator
+    private let deferred: DirectoryStream.Iterator
+    private let now: Int
+    private var remaining: Int?
+    private var stopped = false
+
+    init(spool: Spool, outgoing: DirectoryStream.Iterator, deferred: DirectoryStream.Iterator, now: Int, limit: Int?) {
+        self.spool = spool
+        self.outgoing = outgoing
+        self.deferred = deferred
+        self.now = now
+        remaining = limit
+    }
+
+    func stop() { lock.withLock { _ in stopped = true } }
+
+    func next() -> (Maildir, String)? {
+        lock.withLock { _ -> (Maildir, String)? in
+            guard !stopped, remaining.map({ $0 > 0 }) ?? true else { return nil }
+            if let name = outgoing.next() {
+                remaining? -= 1
+                return (spool.maildir(.outgoing), name)
+            }
+            let maildir = spool.maildir(.deferred)
+            while let name = deferred.next() {
+                // A deferred file's mtime is its next attempt.
+                guard let info = FileSystem.status(maildir.path(of: MessageName(fileName: name), in: .new)),
+                    info.st_mtim.tv_sec <= now
+                else { continue }
+                remaining? -= 1
+                return (maildir, name)
+            }
+            return nil
         }
     }
 }
