@@ -64,10 +64,12 @@ public final class DeliverStage: @unchecked Sendable {
             do throws(PostroomError) {
                 let transport = try makeTransport()
                 defer { transport.close() }
+                let syncs = PendingSyncs()
+                defer { try? syncs.flush() }
                 while let (maildir, fileName) = due.next() {
                     guard let claim = try maildir.claim(fileName) else { continue }
                     var mine = Summary()
-                    let connectionFailed = try deliver(claim, through: transport, summary: &mine)
+                    let connectionFailed = try deliver(claim, through: transport, summary: &mine, syncs: syncs)
                     let stop = shared.withLock { state -> Bool in
                         state.summary.sent += mine.sent
                         state.summary.deferred += mine.deferred
@@ -98,7 +100,9 @@ public final class DeliverStage: @unchecked Sendable {
     }
 
     /// Delivers one claimed message; returns whether the server could not be reached.
-    private func deliver(_ claim: Claim, through transport: Transport, summary: inout Summary) throws(PostroomError) -> Bool {
+    private func deliver(_ claim: Claim, through transport: Transport, summary: inout Summary, syncs: PendingSyncs)
+        throws(PostroomError) -> Bool
+    {
         let bytes = try claim.read()
         let message: Message
         let envelope: Envelope
@@ -124,7 +128,8 @@ public final class DeliverStage: @unchecked Sendable {
         }
         switch outcome {
         case .sent(let reply, _):
-            try claim.move(to: spool.maildir(.sent), folder: .cur)
+            try claim.move(to: spool.maildir(.sent), folder: .cur, syncing: false)
+            try syncs.add([spool.maildir(.sent).path(of: .cur), claim.maildir.path(of: .cur)])
             log.record(claim.name, fields, status: "sent", detail: reply, echo: false)
             summary.sent += 1
             return false
@@ -212,5 +217,26 @@ private final class DueMessages: @unchecked Sendable {
             }
             return nil
         }
+    }
+}
+
+/// Directory fsyncs for moves to `sent/`, grouped: one per directory every `limit` moves and
+/// at the end of the pass. A kill loses nothing (renames outlive the process); a power cut
+/// could at most resend the last group, never lose a message.
+private final class PendingSyncs {
+    private var directories = Set<String>()
+    private var moves = 0
+    private let limit = 64
+
+    func add(_ paths: [String]) throws(PostroomError) {
+        directories.formUnion(paths)
+        moves += 1
+        if moves >= limit { try flush() }
+    }
+
+    func flush() throws(PostroomError) {
+        for directory in directories.sorted() { try FileSystem.syncDirectory(directory) }
+        directories.removeAll()
+        moves = 0
     }
 }
