@@ -47,6 +47,18 @@ struct DeliverCommand: ParsableCommand {
     @Option(name: .customLong("bounce-address"), help: ArgumentHelp("Envelope sender for messages that name none (else From).", valueName: "address"))
     var bounceAddress: String?
 
+    @Option(name: .customLong("healthcheck-url"), help: ArgumentHelp("Request this URL after each pass (a monitoring ping).", valueName: "url"))
+    var healthcheckURL: String?
+
+    @Option(name: .customLong("healthcheck-method"), help: "GET, POST (the pass summary as body) or HEAD.")
+    var healthcheckMethod = "GET"
+
+    @Option(name: .customLong("healthcheck-status"), help: "The HTTP status that counts as success (default: any 2xx).")
+    var healthcheckStatus: Int?
+
+    @Option(name: .customLong("healthcheck-timeout"), help: "Seconds the ping may take.")
+    var healthcheckTimeout = 10
+
     @Flag(help: "Drain what is due and exit (the default; for cron).")
     var once = false
 
@@ -66,6 +78,9 @@ struct DeliverCommand: ParsableCommand {
             let configuration = try options.configuration()
             let spool = try Spool.open(configuration.spool(flag: options.spool).root)
             guard connections >= 1 else { throw .usage("--connections must be at least 1") }
+            let healthCheck = try healthcheckURL.map { (url) throws(PostroomError) in
+                try HealthCheck(url: url, method: healthcheckMethod, expectedStatus: healthcheckStatus, timeout: healthcheckTimeout)
+            }
             let makeTransport = try transportFactory(spool: spool)
             _ = try makeTransport().close()  // check the settings before touching the queue
             let log = try SpoolLog(path: spool.logPath, program: "deliver")
@@ -77,6 +92,9 @@ struct DeliverCommand: ParsableCommand {
             var line = "sent \(summary.sent), deferred \(summary.deferred), failed \(summary.failed)"
             if let reason = summary.stoppedEarly { line += "; stopped early: \(reason)" }
             StandardStream.write(line + "\n", to: 1)
+            if let healthCheck, let problem = healthCheck.ping(summary: line) {
+                log.record(nil, ["url": healthCheck.url], status: "warning", detail: "health check failed: \(problem)")
+            }
             if let reason = summary.stoppedEarly { throw .temporary("the relay could not be reached (\(reason))") }
         }
     }

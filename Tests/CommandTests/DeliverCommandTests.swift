@@ -199,6 +199,38 @@ import Testing
         #expect(try server.messages().isEmpty)
     }
 
+    /// A local HTTP server answering `status`, logging requests to `directory/requests`.
+    func httpServer(status: Int) throws -> (Process, Int) {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Scripts/http_server.py").path
+        let (process, pipe) = try Run.start("/usr/bin/python3", [script, String(status), directory.path])
+        let line = Run.firstLine(of: pipe)
+        return (process, Int(line.dropFirst(5)) ?? 0)
+    }
+
+    @Test func theHealthCheckIsPingedAfterThePass() throws {
+        let (http, port) = try httpServer(status: 200)
+        defer { Run.kill9(http) }
+        let (spool, _) = try spool(messages: 2)
+        let result = try Run.program("deliver", ["--spool", spool.root, "--healthcheck-url", "http://127.0.0.1:\(port)/ping/abc", "--healthcheck-method", "POST"])
+        #expect(result.status == 0)
+        #expect(try Files.text(directory.file("requests")) == "POST /ping/abc sent 2, deferred 0, failed 0\n")
+        #expect(!result.stderr.contains("health check failed"))
+    }
+
+    @Test func aFailedHealthCheckIsAWarningNotAFailure() throws {
+        let (http, port) = try httpServer(status: 503)
+        defer { Run.kill9(http) }
+        let (spool, _) = try spool(messages: 1)
+        let result = try Run.program("deliver", ["--spool", spool.root, "--healthcheck-url", "http://127.0.0.1:\(port)/", "--healthcheck-method", "HEAD"])
+        #expect(result.status == 0)
+        #expect(result.stdout == "sent 1, deferred 0, failed 0\n")
+        #expect(result.stderr.contains("status=warning (health check failed: HTTP status 503)"))
+        #expect(try Files.text(directory.file("requests")) == "HEAD / \n")
+        let bad = try Run.program("deliver", ["--spool", spool.root, "--healthcheck-url", "http://127.0.0.1:\(port)/", "--healthcheck-method", "PUT"])
+        #expect(bad.status == 64)
+    }
+
     @Test func aPasswordFileReadableByOthersIsRefusedWith78() throws {
         let (spool, _) = try spool(messages: 1)
         try Files.write(directory.file("password"), "secret\n")
