@@ -17,6 +17,9 @@ struct DeliverCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The relay: smtp://host:port or smtps://host:port.", valueName: "url"))
     var smtp: String?
 
+    @Option(help: ArgumentHelp("Pipe each message into this sendmail-compatible program instead.", valueName: "program"))
+    var sendmail: String?
+
     @Option(help: ArgumentHelp("Deliver into this maildir instead of over SMTP.", valueName: "dir"))
     var maildir: String?
 
@@ -100,6 +103,12 @@ struct DeliverCommand: ParsableCommand {
     }
 
     private func transportFactory(spool: Spool) throws(PostroomError) -> @Sendable () throws(PostroomError) -> Transport {
+        if [smtp, sendmail, maildir].compactMap({ $0 }).count > 1 {
+            throw .usage("choose one of --smtp, --sendmail and --maildir")
+        }
+        if let sendmail {
+            return { () throws(PostroomError) in try SendmailTransport(program: sendmail) }
+        }
         guard let smtp else {
             let path = maildir ?? spool.root + "/mailbox"
             return { () throws(PostroomError) in try MaildirTransport(path: path) }

@@ -231,6 +231,42 @@ import Testing
         #expect(bad.status == 64)
     }
 
+    /// A program with sendmail's command line that records what it got and exits with `status`.
+    func fakeSendmail(exiting status: Int32, complaint: String = "") throws -> String {
+        let path = directory.file("sendmail")
+        try Files.write(path, """
+            #!/bin/sh
+            echo "$@" >> \(directory.file("sendmail.args"))
+            cat >> \(directory.file("sendmail.input"))
+            [ -n "\(complaint)" ] && echo "\(complaint)" >&2
+            exit \(status)
+
+            """)
+        chmod(path, 0o755)
+        return path
+    }
+
+    @Test func theSendmailPipeGetsTheEnvelopeAndTheMessage() throws {
+        let (spool, names) = try spool(messages: 1)
+        let result = try Run.program("deliver", ["--spool", spool.root, "--sendmail", try fakeSendmail(exiting: 0)])
+        #expect(result.stdout == "sent 1, deferred 0, failed 0\n")
+        #expect(try Files.text(directory.file("sendmail.args")) == "-i -f team@example.org -- s1@example.org\n")
+        let input = try Files.text(directory.file("sendmail.input"))
+        #expect(input.hasPrefix("From: Splash <team@example.org>\n") && !input.contains("Bcc:") && !input.contains("X-Postroom-"))
+        #expect(Files.list(spool.maildir(.sent).path(of: .cur)) == [names[0] + ":2,"])
+    }
+
+    @Test func sendmailExitCodesMapLikeSMTPReplies() throws {
+        let (spool, _) = try spool(messages: 1)
+        let deferred = try Run.program("deliver", ["--spool", spool.root, "--sendmail", try fakeSendmail(exiting: 75, complaint: "queue full")])
+        #expect(deferred.stdout == "sent 0, deferred 1, failed 0\n")
+        #expect(deferred.stderr.contains("status=deferred (451 4.3.0 exit status 75: queue full)"))
+        try Files.move(spool.maildir(.deferred).path(of: .new) + "/" + Files.list(spool.maildir(.deferred).path(of: .new))[0], spool.maildir(.outgoing).path(of: .new) + "/again")
+        let failed = try Run.program("deliver", ["--spool", spool.root, "--sendmail", try fakeSendmail(exiting: 67, complaint: "no such user")])
+        #expect(failed.stdout == "sent 0, deferred 0, failed 1\n")
+        #expect(failed.stderr.contains("status=bounced (550 5.3.0 exit status 67: no such user)"))
+    }
+
     @Test func aPasswordFileReadableByOthersIsRefusedWith78() throws {
         let (spool, _) = try spool(messages: 1)
         try Files.write(directory.file("password"), "secret\n")
