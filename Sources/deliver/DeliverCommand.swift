@@ -47,6 +47,12 @@ struct DeliverCommand: ParsableCommand {
     @Option(name: .customLong("max-messages"), help: "Send at most this many messages in the pass.")
     var maxMessages: Int?
 
+    @Option(help: ArgumentHelp("Send at most this many messages per second, over all connections (10/s or 10).", valueName: "n/s"))
+    var rate: String?
+
+    @Option(name: .customLong("retain-sent"), help: ArgumentHelp("After the pass, remove records older than this from sent/ (30d, 12h).", valueName: "duration"))
+    var retainSent: String?
+
     @Option(name: .customLong("bounce-address"), help: ArgumentHelp("Envelope sender for messages that name none (else From).", valueName: "address"))
     var bounceAddress: String?
 
@@ -89,9 +95,17 @@ struct DeliverCommand: ParsableCommand {
             let log = try SpoolLog(path: spool.logPath, program: "deliver")
             let stage = DeliverStage(spool: spool, log: log, makeTransport: makeTransport)
             stage.connections = connections
+            if let rate {
+                guard let value = Double(rate.hasSuffix("/s") ? String(rate.dropLast(2)) : rate), value > 0 else {
+                    throw .usage("--rate needs messages per second, such as 10/s, not \"\(rate)\"")
+                }
+                stage.rate = value
+            }
+            let retention = try retainSent.map { (text) throws(PostroomError) in try DeliverStage.duration(text) }
             stage.bounceAddress = bounceAddress
             stage.maximumMessages = maxMessages
             let summary = try stage.run()
+            if let retention { try stage.pruneSent(olderThan: retention) }
             var line = "sent \(summary.sent), deferred \(summary.deferred), failed \(summary.failed)"
             if let reason = summary.stoppedEarly { line += "; stopped early: \(reason)" }
             StandardStream.write(line + "\n", to: 1)

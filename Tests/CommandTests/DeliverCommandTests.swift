@@ -267,6 +267,31 @@ import Testing
         #expect(failed.stderr.contains("status=bounced (550 5.3.0 exit status 67: no such user)"))
     }
 
+    @Test func theRateLimitSpacesMessagesOut() throws {
+        let (spool, _) = try spool(messages: 6)
+        let start = Date()
+        let result = try Run.program("deliver", ["--spool", spool.root, "--rate", "10/s"])
+        #expect(result.stdout == "sent 6, deferred 0, failed 0\n")
+        // Six sends at 10/s need at least five gaps of 0.1 s; no upper bound (the machine is shared).
+        #expect(Date().timeIntervalSince(start) >= 0.5)
+        #expect(try Run.program("deliver", ["--spool", spool.root, "--rate", "fast"]).status == 64)
+    }
+
+    @Test func retainSentPrunesOldRecordsButNeverFailed() throws {
+        let spool = try directory.spool()
+        try Files.write(spool.maildir(.sent).path(of: .cur) + "/old:2,", "x")
+        try Files.write(spool.maildir(.failed).path(of: .cur) + "/kept:2,", "x")
+        let keep = try Run.program("deliver", ["--spool", spool.root, "--retain-sent", "1h"])
+        #expect(keep.status == 0)
+        #expect(Files.list(spool.maildir(.sent).path(of: .cur)) == ["old:2,"])
+        let prune = try Run.program("deliver", ["--spool", spool.root, "--retain-sent", "0s"])
+        #expect(prune.status == 0)
+        #expect(Files.list(spool.maildir(.sent).path(of: .cur)).isEmpty)
+        #expect(Files.list(spool.maildir(.failed).path(of: .cur)) == ["kept:2,"])
+        #expect(try Files.text(spool.logPath).contains("status=pruned (removed 1 records older than 0s from sent/)"))
+        #expect(try Run.program("deliver", ["--spool", spool.root, "--retain-sent", "a while"]).status == 64)
+    }
+
     @Test func aPasswordFileReadableByOthersIsRefusedWith78() throws {
         let (spool, _) = try spool(messages: 1)
         try Files.write(directory.file("password"), "secret\n")

@@ -1,3 +1,4 @@
+import Glibc
 import Synchronization
 
 /// The `deliver` stage: messages in `outgoing/` and due ones in `deferred/` go to a transport.
@@ -37,6 +38,8 @@ public final class DeliverStage: @unchecked Sendable {
     public var maximumConnectionFailures = 5
     /// Messages per pass at most (nil: all that are due).
     public var maximumMessages: Int?
+    /// Messages per second at most, over all connections (nil: no limit).
+    public var rate: Double?
     /// The clock.
     public var now: () -> Timestamp = { .now() }
 
@@ -57,7 +60,8 @@ public final class DeliverStage: @unchecked Sendable {
         let start = now().seconds
         let due = DueMessages(
             spool: spool, outgoing: try spool.maildir(.outgoing).names(in: .new).checked(),
-            deferred: try spool.maildir(.deferred).names(in: .new).checked(), now: start, limit: maximumMessages)
+            deferred: try spool.maildir(.deferred).names(in: .new).checked(), now: start, limit: maximumMessages,
+            interval: rate.map { 1 / $0 })
         let shared = Mutex<(summary: Summary, failuresInARow: Int, error: PostroomError?)>((Summary(), 0, nil))
         let stopAfter = maximumConnectionFailures
         Workers.run(max(1, connections)) { [self] _ in
@@ -97,6 +101,41 @@ public final class DeliverStage: @unchecked Sendable {
         try log.sync()
         if let failure { throw failure }
         return summary
+    }
+
+    /// Removes records from `sent/` that arrived there more than `age` seconds ago
+    /// (by ctime, which the move into `sent/` sets). `failed/` is never pruned.
+    @discardableResult
+    public func pruneSent(olderThan age: Int) throws(PostroomError) -> Int {
+        let directory = spool.maildir(.sent).path(of: .cur)
+        let limit = now().seconds - age
+        var removed = 0
+        for fileName in try DirectoryStream(path: directory).checked() {
+            let path = directory + "/" + fileName
+            guard let info = FileSystem.status(path), info.st_ctim.tv_sec <= limit else { continue }
+            try FileSystem.removeFile(path)
+            removed += 1
+        }
+        if removed > 0 {
+            try FileSystem.syncDirectory(directory)
+            log.record(nil, status: "pruned", detail: "removed \(removed) records older than \(SpoolStatus.duration(age)) from sent/")
+        }
+        return removed
+    }
+
+    /// `90s`, `45m`, `12h`, `30d`, or plain seconds.
+    public static func duration(_ text: String) throws(PostroomError) -> Int {
+        let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
+        var digits = Substring(text)
+        var unit = 1
+        if let last = text.last, let factor = units[last] {
+            unit = factor
+            digits = text.dropLast()
+        }
+        guard let value = Int(digits), value >= 0 else {
+            throw .usage("\"\(text)\" is not a duration: use seconds or a number with s, m, h, d or w (30d)")
+        }
+        return value * unit
     }
 
     /// Delivers one claimed message; returns whether the server could not be reached.
@@ -188,13 +227,31 @@ private final class DueMessages: @unchecked Sendable {
     private let now: Int
     private var remaining: Int?
     private var stopped = false
+    private let interval: Double?
+    private var nextSlot = 0.0
 
-    init(spool: Spool, outgoing: DirectoryStream.Iterator, deferred: DirectoryStream.Iterator, now: Int, limit: Int?) {
+    init(spool: Spool, outgoing: DirectoryStream.Iterator, deferred: DirectoryStream.Iterator, now: Int, limit: Int?, interval: Double?) {
         self.spool = spool
         self.outgoing = outgoing
         self.deferred = deferred
         self.now = now
         remaining = limit
+        self.interval = interval
+    }
+
+    /// Waits for the next send slot under `--rate` (called with the lock held, so slots are shared).
+    private func pace() {
+        guard let interval else { return }
+        var clock = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &clock)
+        let current = Double(clock.tv_sec) + Double(clock.tv_nsec) / 1e9
+        if nextSlot > current {
+            let wait = nextSlot - current
+            var pause = timespec(tv_sec: Int(wait), tv_nsec: Int((wait - Double(Int(wait))) * 1e9))
+            var left = timespec()
+            while nanosleep(&pause, &left) != 0 && errno == EINTR { pause = left }
+        }
+        nextSlot = max(nextSlot, current) + interval
     }
 
     func stop() { lock.withLock { _ in stopped = true } }
@@ -204,6 +261,7 @@ private final class DueMessages: @unchecked Sendable {
             guard !stopped, remaining.map({ $0 > 0 }) ?? true else { return nil }
             if let name = outgoing.next() {
                 remaining? -= 1
+                pace()
                 return (spool.maildir(.outgoing), name)
             }
             let maildir = spool.maildir(.deferred)
@@ -213,6 +271,7 @@ private final class DueMessages: @unchecked Sendable {
                     info.st_mtim.tv_sec <= now
                 else { continue }
                 remaining? -= 1
+                pace()
                 return (maildir, name)
             }
             return nil
