@@ -71,6 +71,12 @@ struct DeliverCommand: ParsableCommand {
     @Flag(help: "Drain what is due and exit (the default; for cron).")
     var once = false
 
+    @Flag(help: "Keep running: wake when messages arrive or come due, or every --interval seconds.")
+    var watch = false
+
+    @Option(help: "With --watch: the longest sleep between passes, in seconds.")
+    var interval = 60
+
     @Option(name: .customLong("dry-run"), help: ArgumentHelp("Print what a server would receive for this message file (- for standard input); send nothing.", valueName: "file"))
     var dryRun: String?
 
@@ -104,15 +110,26 @@ struct DeliverCommand: ParsableCommand {
             let retention = try retainSent.map { (text) throws(PostroomError) in try DeliverStage.duration(text) }
             stage.bounceAddress = bounceAddress
             stage.maximumMessages = maxMessages
-            let summary = try stage.run()
-            if let retention { try stage.pruneSent(olderThan: retention) }
-            var line = "sent \(summary.sent), deferred \(summary.deferred), failed \(summary.failed)"
-            if let reason = summary.stoppedEarly { line += "; stopped early: \(reason)" }
-            StandardStream.write(line + "\n", to: 1)
-            if let healthCheck, let problem = healthCheck.ping(summary: line) {
-                log.record(nil, ["url": healthCheck.url], status: "warning", detail: "health check failed: \(problem)")
+            guard !(watch && once) else { throw .usage("choose --once or --watch") }
+            guard interval >= 1 else { throw .usage("--interval must be at least 1 second") }
+            let watcher = watch ? try QueueWatcher(spool: spool) : nil
+            while true {
+                let summary = try stage.run()
+                if let retention { try stage.pruneSent(olderThan: retention) }
+                var line = "sent \(summary.sent), deferred \(summary.deferred), failed \(summary.failed)"
+                if let reason = summary.stoppedEarly { line += "; stopped early: \(reason)" }
+                if let healthCheck, let problem = healthCheck.ping(summary: line) {
+                    log.record(nil, ["url": healthCheck.url], status: "warning", detail: "health check failed: \(problem)")
+                }
+                guard let watcher else {
+                    StandardStream.write(line + "\n", to: 1)
+                    if let reason = summary.stoppedEarly { throw .temporary("the relay could not be reached (\(reason))") }
+                    return
+                }
+                // With the relay down, wait the whole interval instead of retrying at once.
+                let due = summary.stoppedEarly == nil ? watcher.secondsUntilNextDue() : nil
+                watcher.wait(seconds: min(interval, due ?? interval))
             }
-            if let reason = summary.stoppedEarly { throw .temporary("the relay could not be reached (\(reason))") }
         }
     }
 

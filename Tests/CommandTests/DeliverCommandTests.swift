@@ -292,6 +292,27 @@ import Testing
         #expect(try Run.program("deliver", ["--spool", spool.root, "--retain-sent", "a while"]).status == 64)
     }
 
+    @Test func watchDeliversNewMessagesWithoutBusyLooping() throws {
+        let spool = try directory.spool()
+        // A deferred message not due for an hour must not make the watcher spin.
+        try spool.maildir(.deferred).add(Array(message(9).utf8), as: MessageName(base: "1795000000.M9P1Q9.test"),
+                                         modificationTime: Timestamp.now().seconds + 3600)
+        let watcher = try Run.start("deliver", ["--spool", spool.root, "--watch", "--interval", "30"])
+        defer { Run.kill9(watcher.0) }
+        Thread.sleep(forTimeInterval: 1)
+        try spool.maildir(.outgoing).add(Array(message(1).utf8), as: MessageName(base: "1795000000.M1P1Q1.test"))
+        let deadline = Date().addingTimeInterval(15)
+        while Files.list(spool.root + "/mailbox/new").isEmpty && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(Files.list(spool.root + "/mailbox/new").count == 1)
+        #expect(Files.list(spool.maildir(.sent).path(of: .cur)) == ["1795000000.M1P1Q1.test:2,"])
+        #expect(Files.list(spool.maildir(.deferred).path(of: .new)) == ["1795000000.M9P1Q9.test"])
+        // CPU ticks used by the watcher: a busy loop would burn about one per 10 ms of waiting.
+        Thread.sleep(forTimeInterval: 1)
+        let stat = try Files.text("/proc/\(watcher.0.processIdentifier)/stat").split(separator: " ")
+        let ticks = (Int(stat[13]) ?? 0) + (Int(stat[14]) ?? 0)
+        #expect(ticks < 50, "the watcher used \(ticks) CPU ticks while idle")
+    }
+
     @Test func aPasswordFileReadableByOthersIsRefusedWith78() throws {
         let (spool, _) = try spool(messages: 1)
         try Files.write(directory.file("password"), "secret\n")
