@@ -46,6 +46,10 @@ static inline CURLcode postroom_curl_getinfo_string(CURL *handle, CURLINFO info,
     return curl_easy_getinfo(handle, info, value);
 }
 
+static inline CURLcode postroom_curl_getinfo_socket(CURL *handle, CURLINFO info, curl_socket_t *value) {
+    return curl_easy_getinfo(handle, info, value);
+}
+
 static inline CURLcode postroom_curl_getinfo_double(CURL *handle, CURLINFO info, double *value) {
     return curl_easy_getinfo(handle, info, value);
 }

@@ -109,6 +109,14 @@ import Testing
         #expect(Files.list(spool.maildir(.deferred).path(of: .new)).count == 1)
     }
 
+    @Test func aServerSlowerThanTheTimeoutDefers() throws {
+        let server = try SMTPTestServer(.slow)
+        let (spool, _) = try spool(messages: 1)
+        let result = try Run.program("deliver", ["--spool", spool.root, "--smtp", server.url, "--tls", "off", "--timeout", "3"])
+        #expect(result.stdout.hasPrefix("sent 0, deferred 1, failed 0"))
+        #expect(result.stderr.contains("Timeout was reached"))
+    }
+
     @Test func anUnreachableRelayStopsThePassAfterFiveFailuresAndExits75() throws {
         let port: Int
         do {

@@ -89,7 +89,13 @@ public final class SMTPTransport: Transport {
         let reply = transcript.lastReply(withCode: response) ?? ""
         if code == CURLE_OK { return .sent(reply: reply, relay: relay) }
         let error = String(cString: curl_easy_strerror(code))
-        // A failed transfer may leave the connection in an unknown state: start afresh.
+        // A failed transfer may leave the connection in an unknown state: start afresh. Cleanup
+        // would send QUIT and wait, with no time limit of ours, for a server that may have hung,
+        // so the socket is shut down first.
+        var socket = curl_socket_t(-1)
+        if postroom_curl_getinfo_socket(handle, CURLINFO_ACTIVESOCKET, &socket) == CURLE_OK, socket >= 0 {
+            shutdown(socket, Int32(SHUT_RDWR))
+        }
         close()
         // A refused login or a missing STARTTLS is our configuration, not the recipient's
         // fault: never fail the message for it; defer and let the pass stop.
