@@ -53,6 +53,9 @@ struct DeliverCommand: ParsableCommand {
     @Option(name: .customLong("retain-sent"), help: ArgumentHelp("After the pass, remove records older than this from sent/ (30d, 12h).", valueName: "duration"))
     var retainSent: String?
 
+    @Flag(name: .customLong("failure-reports"), help: "Send an RFC 3464 failure report to the sender of each message that fails for good.")
+    var failureReports = false
+
     @Option(name: .customLong("bounce-address"), help: ArgumentHelp("Envelope sender for messages that name none (else From).", valueName: "address"))
     var bounceAddress: String?
 
@@ -101,6 +104,7 @@ struct DeliverCommand: ParsableCommand {
             let log = try SpoolLog(path: spool.logPath, program: "deliver")
             let stage = DeliverStage(spool: spool, log: log, makeTransport: makeTransport)
             stage.connections = connections
+            stage.failureReports = failureReports
             if let rate {
                 guard let value = Double(rate.hasSuffix("/s") ? String(rate.dropLast(2)) : rate), value > 0 else {
                     throw .usage("--rate needs messages per second, such as 10/s, not \"\(rate)\"")

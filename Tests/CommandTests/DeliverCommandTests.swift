@@ -101,6 +101,35 @@ import Testing
         #expect(result.stderr.contains("dsn=5.1.1, status=bounced (550 5.1.1"))
     }
 
+    @Test func aFailureReportGoesToTheSenderAndNeverCausesAnother() throws {
+        let server = try SMTPTestServer(.permfail)
+        let (spool, names) = try spool(messages: 1)
+        let arguments = ["--spool", spool.root, "--smtp", server.url, "--tls", "off", "--failure-reports"]
+        let first = try Run.program("deliver", arguments + ["--max-messages", "1"])
+        #expect(first.stdout == "sent 0, deferred 0, failed 1\n")
+        let reports = Files.list(spool.maildir(.outgoing).path(of: .new))
+        #expect(reports.count == 1)
+        let path = spool.maildir(.outgoing).path(of: .new) + "/" + reports[0]
+        let report = try Message(parsing: try Files.read(path))
+        #expect(report.value(of: "To") == "<team@example.org>")
+        #expect(report.control(.envelopeFrom) == "")
+        #expect(try Envelope(of: report).sender == nil)
+        let python = try Run.program("/usr/bin/env", ["python3", "-c", """
+            import email, email.policy, sys
+            m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+            parts = [p.get_content_type() for p in m.iter_parts()]
+            status = m.get_payload()[1].get_payload()[1]
+            print(m.get_content_type(), m.get_param("report-type"), parts, len(m.defects), status["Action"], status["Status"])
+            """, path])
+        #expect(python.stdout == "multipart/report delivery-status ['text/plain', 'message/delivery-status', 'text/rfc822-headers'] 0 failed 5.1.1\n", "\(python.stderr)")
+        #expect(try Files.text(spool.logPath).contains("\(names[0]): to=<team@example.org>, status=reported"))
+        // The report is refused too: it fails, and no report about a report is made.
+        let second = try Run.program("deliver", arguments)
+        #expect(second.stdout == "sent 0, deferred 0, failed 1\n")
+        #expect(Files.list(spool.maildir(.outgoing).path(of: .new)).isEmpty)
+        #expect(Files.list(spool.maildir(.failed).path(of: .cur)).count == 2)
+    }
+
     @Test func aDroppedConnectionDefers() throws {
         let server = try SMTPTestServer(.drop)
         let (spool, _) = try spool(messages: 1)

@@ -40,6 +40,10 @@ public final class DeliverStage: @unchecked Sendable {
     public var maximumMessages: Int?
     /// Messages per second at most, over all connections (nil: no limit).
     public var rate: Double?
+    /// Queue an RFC 3464 report to the sender of each message that fails for good.
+    public var failureReports = false
+    /// The host named in failure reports.
+    public var reportingHost = MessageNameGenerator.systemHostName()
     /// The clock.
     public var now: () -> Timestamp = { .now() }
 
@@ -101,6 +105,20 @@ public final class DeliverStage: @unchecked Sendable {
         try log.sync()
         if let failure { throw failure }
         return summary
+    }
+
+    /// Queues a failure report for `message` when enabled and it had a sender.
+    private func report(_ message: Message, envelope: Envelope, reply: String, relay: String, name: MessageName, arrival: Int)
+        throws(PostroomError)
+    {
+        guard failureReports else { return }
+        let reportName = MessageNameGenerator.shared.next()
+        guard let report = try FailureReport.make(
+            original: message, envelope: envelope, reply: reply, relay: relay, reportingHost: reportingHost, name: reportName,
+            arrival: arrival, now: now().seconds)
+        else { return }
+        try spool.maildir(.outgoing).add(report.bytes, as: reportName)
+        log.record(name, ["to": "<\(envelope.sender ?? "")>"], status: "reported", detail: "failure report queued as \(reportName.base)")
     }
 
     /// Removes records from `sent/` that arrived there more than `age` seconds ago
@@ -172,13 +190,14 @@ public final class DeliverStage: @unchecked Sendable {
             log.record(claim.name, fields, status: "sent", detail: reply, echo: false)
             summary.sent += 1
             return false
-        case .failed(let reply, _):
+        case .failed(let reply, let relay):
             var failed = message
             failed.setControl(.lastError, reply)
             failed.setControl(.failure, reply)
             failed.setControl(.failedIn, "deliver")
             try claim.replace(with: failed.bytes, to: spool.maildir(.failed), folder: .cur)
             log.record(claim.name, fields, status: "bounced", detail: reply)
+            try report(message, envelope: envelope, reply: reply, relay: relay, name: claim.name, arrival: created)
             summary.failed += 1
             return false
         case .deferred(let reply, _, let connectionFailed):
@@ -187,10 +206,14 @@ public final class DeliverStage: @unchecked Sendable {
             deferred.setControl(.attempts, String(attempts))
             deferred.setControl(.lastError, reply)
             if time.seconds - created >= retry.lifetime {
-                deferred.setControl(.failure, "gave up after \(attempts) attempts in \(SpoolStatus.duration(time.seconds - created)): \(reply)")
+                let reason = "gave up after \(attempts) attempts in \(SpoolStatus.duration(time.seconds - created)): \(reply)"
+                deferred.setControl(.failure, reason)
                 deferred.setControl(.failedIn, "deliver")
                 try claim.replace(with: deferred.bytes, to: spool.maildir(.failed), folder: .cur)
                 log.record(claim.name, fields, status: "expired", detail: reply)
+                if case .deferred(_, let relay, _) = outcome {
+                    try report(message, envelope: envelope, reply: "500 5.4.7 \(reason)", relay: relay, name: claim.name, arrival: created)
+                }
                 summary.failed += 1
                 return connectionFailed
             }
