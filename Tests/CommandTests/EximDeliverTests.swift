@@ -1,0 +1,32 @@
+import Foundation
+import Postroom
+import TestSupport
+import Testing
+
+/// deliver against a real Exim on 127.0.0.1.
+@Suite struct EximDeliverTests {
+    let directory = TemporaryDirectory()
+
+    @Test func eximAcceptsDefersAndRefusesAsItSays() throws {
+        let exim = try EximTestServer()
+        let spool = try directory.spool()
+        for local in ["ada", "tempfail", "reject"] {
+            let text = "From: team@example.org\nTo: \(local)@school.example\nBcc: hidden@example.org\nSubject: Hello \(local)\n"
+                + "X-Postroom-Envelope-To: \(local)%40school.example\n\n.dot line\nbody\n"
+            try spool.maildir(.outgoing).add(Array(text.utf8), as: MessageName(base: "1795000000.M1P1Q1.\(local)"))
+        }
+        let result = try Run.program("deliver", ["--spool", spool.root, "--smtp", exim.url, "--tls", "off"])
+        #expect(result.stdout == "sent 1, deferred 1, failed 1\n", "\(result.stderr)")
+        #expect(Files.list(spool.maildir(.sent).path(of: .cur)) == ["1795000000.M1P1Q1.ada:2,"])
+        let deferred = try Message(parsing: try Files.read(spool.maildir(.deferred).path(of: .new) + "/1795000000.M1P1Q1.tempfail"))
+        #expect(deferred.control(.lastError) == "451 4.3.0 try again later")
+        let failed = try Message(parsing: try Files.read(spool.maildir(.failed).path(of: .cur) + "/1795000000.M1P1Q1.reject:2,"))
+        #expect(failed.control(.failure) == "550 5.1.1 no such user here")
+        let delivered = try exim.delivered()
+        #expect(delivered.count == 1)
+        let message = try #require(delivered.first)
+        #expect(message.contains("Received: from ") && message.contains("by exim.test"))
+        #expect(message.contains("Subject: Hello ada") && message.contains("\n.dot line\nbody\n"))
+        #expect(!message.contains("Bcc:") && !message.contains("X-Postroom-"))
+    }
+}
