@@ -75,12 +75,13 @@ enum FileSystem {
         throw .io(operation: "rename to \(target)", path: source, errno: code)
     }
 
-    /// Reads the whole file at `fd` from its current offset.
-    static func readAll(_ fd: Int32, path: String, sizeHint: Int = 0) throws(PostroomError) -> [UInt8] {
+    /// Reads the whole file at `fd` from its current offset; with `stopAt`, stops once that
+    /// many bytes are read (a file known not to grow needs no read to see its end).
+    static func readAll(_ fd: Int32, path: String, sizeHint: Int = 0, stopAt: Int? = nil) throws(PostroomError) -> [UInt8] {
         var result: [UInt8] = []
         result.reserveCapacity(max(sizeHint, 4096))
         var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
+        while stopAt.map({ result.count < $0 }) ?? true {
             let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
@@ -89,6 +90,7 @@ enum FileSystem {
             if count == 0 { return result }
             result.append(contentsOf: chunk[0..<count])
         }
+        return result
     }
 
     /// Reads a whole file.
