@@ -48,12 +48,6 @@ public func printError(_ line: String) {
 public enum StandardStream {
     /// Writes `text` to file descriptor `fd` (1 for stdout, 2 for stderr).
     public static func write(_ text: String, to fd: Int32) {
-        var bytes = Array(text.utf8)
-        writeBytes(&bytes, to: fd)
-    }
-
-    /// Writes raw bytes.
-    public static func writeBytes(_ bytes: inout [UInt8], to fd: Int32) {
-        OutputStream.writeAll(bytes, to: fd)
+        OutputStream.writeAll(Array(text.utf8), to: fd)
     }
 }

@@ -126,8 +126,11 @@ public enum MIMEWriter {
         return try leaf(contentType: MediaType("text/\(subtype)", parameters: [("charset", charset)]), encodedBody: body, encoding: encoding)
     }
 
-    /// A multipart entity whose boundary occurs in none of its parts.
-    public static func multipart(_ subtype: String, parts: [Message], boundarySeed: String) throws(PostroomError) -> Message {
+    /// A multipart entity whose boundary occurs in none of its parts; `parameters` go before
+    /// the boundary in its Content-Type (`report-type` for `multipart/report`).
+    public static func multipart(
+        _ subtype: String, parameters: [(name: String, value: String)] = [], parts: [Message], boundarySeed: String
+    ) throws(PostroomError) -> Message {
         let encoded = parts.map(\.bytes)
         var attempt = 0
         var boundary = "=_pr_\(boundarySeed)"
@@ -136,7 +139,7 @@ public enum MIMEWriter {
             boundary = "=_pr_\(boundarySeed)_\(attempt)_\(UInt64.random(in: 0...UInt64.max))"
         }
         var message = Message()
-        try message.append("Content-Type", MediaType("multipart/\(subtype)", parameters: [("boundary", boundary)]).description)
+        try message.append("Content-Type", MediaType("multipart/\(subtype)", parameters: parameters + [("boundary", boundary)]).description)
         var body: [UInt8] = []
         for part in encoded {
             body += Array("--\(boundary)\n".utf8)

@@ -132,6 +132,12 @@ public struct Message: Sendable, Equatable {
         fields.append(field)
     }
 
+    /// Appends a MIME entity's fields (Content-Type and the like) and makes its body this message's.
+    public mutating func append(entity: Message) {
+        fields.append(contentsOf: entity.fields)
+        body = entity.body
+    }
+
     /// Builds a field folded for this message's line ending.
     public func makeField(_ name: String, _ value: String) throws(PostroomError) -> HeaderField {
         try HeaderWriter.field(name, value, lineEnding: lineEnding)

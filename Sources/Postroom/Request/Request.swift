@@ -86,17 +86,14 @@ public struct Request: Sendable {
             part.appendControl(.part, "attachment")
             parts.append(part)
         }
-        var message = try MIMEWriter.multipart("mixed", parts: parts, boundarySeed: seed)
+        var message = Message()
         message.setControl(.sendTo, sendTo.description)
         for (name, value) in variables { message.appendControl(.variable, "\(name)=\(value)") }
         message.setControl(.bulk, isBulk ? "yes" : "no")
         message.setControl(.recipients, recipients.source)
         if let subject = templateMessage.value(of: "Subject") { try message.append("Subject", subject) }
         try message.append("MIME-Version", "1.0")
-        // The multipart header goes last, where readers expect it after the other fields.
-        let contentType = message.fields.filter { $0.hasName("Content-Type") }
-        message.remove("Content-Type")
-        for field in contentType { message.append(field: field) }
+        message.append(entity: try MIMEWriter.multipart("mixed", parts: parts, boundarySeed: seed))
         return message.bytes
     }
 

@@ -160,10 +160,9 @@ public struct Renderer: Sendable {
             try message.append("Auto-Submitted", "auto-generated")
         }
         try message.append("MIME-Version", "1.0")
-        for field in body.fields { message.append(field: field) }
+        message.append(entity: body)
         message.setControl(.envelopeTo, input.envelopeTo)
         if let request = input.request { message.setControl(.request, request) }
-        message.body = body.body
         return message
     }
 

@@ -39,7 +39,9 @@ public enum FailureReport {
         try headersPart.append("Content-Type", "text/rfc822-headers")
         headersPart.body = headers.fields.flatMap(\.raw)
 
-        let body = try MIMEWriter.multipart("report", parts: [text, statusPart, headersPart], boundarySeed: "r" + name.messageIDLocalPart)
+        let body = try MIMEWriter.multipart(
+            "report", parameters: [("report-type", "delivery-status")], parts: [text, statusPart, headersPart],
+            boundarySeed: "r" + name.messageIDLocalPart)
         var report = Message()
         try report.append("From", "Mail Delivery System <MAILER-DAEMON@\(reportingHost)>")
         try report.append("To", "<\(sender)>")
@@ -48,11 +50,9 @@ public enum FailureReport {
         try report.append("Message-ID", MessageID.make(for: name, domain: reportingHost))
         try report.append("Auto-Submitted", "auto-replied")
         try report.append("MIME-Version", "1.0")
-        let contentType = MediaType(parsing: body.value(of: "Content-Type") ?? "")
-        try report.append("Content-Type", MediaType("multipart/report", parameters: [("report-type", "delivery-status")] + contentType.parameters).description)
+        report.append(entity: body)
         report.setControl(.envelopeFrom, "")
         report.setControl(.envelopeTo, sender)
-        report.body = body.body
         return report
     }
 }
