@@ -38,6 +38,9 @@ struct DeliverCommand: ParsableCommand {
     @Option(name: .customLong("connect-timeout"), help: "Seconds to wait for a connection.")
     var connectTimeout = 30
 
+    @Option(name: .customLong("reply-timeout"), help: "Seconds to wait for each server reply.")
+    var replyTimeout = 300
+
     @Option(name: .customLong("timeout"), help: "Seconds one message may take in all.")
     var timeout = 600
 
@@ -157,6 +160,7 @@ struct DeliverCommand: ParsableCommand {
         settings.caFile = caFile
         settings.connectTimeout = connectTimeout
         settings.overallTimeout = timeout
+        settings.responseTimeout = replyTimeout
         if let passwordFile {
             guard user != nil else { throw .usage("--password-file needs --user") }
             settings.password = String(decoding: try SecretFile.read(passwordFile, purpose: "SMTP password"), as: UTF8.self)

@@ -2,9 +2,12 @@
 """A scripted SMTP server for the deliver tests, on a port the OS picks.
 
     smtp_server.py MODE DIR      MODE: accept | tempfail | permfail | drop | slow | secure
+                                       | plain | small | idle | utf8
 
 "secure" offers STARTTLS with DIR/cert.pem and DIR/key.pem (made by the caller), requires it,
-and requires AUTH as postroom / s3cret.
+and requires AUTH as postroom / s3cret. Every mode but "plain" offers PIPELINING (aiosmtpd
+reads pipelined commands but does not announce it); "small" limits messages to 1,000 bytes
+(SIZE 1000); "idle" closes a connection idle for a second; "utf8" offers SMTPUTF8.
 
 Prints "PORT <n>" once listening. Each accepted message is saved as DIR/<n>.eml with its
 envelope in DIR/<n>.envelope; DIR/connections counts connections. Runs until killed."""
@@ -22,6 +25,19 @@ state = {"messages": 0, "connections": 0}
 
 
 class Handler:
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if mode != "plain":
+            responses.insert(1, "250-PIPELINING")
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        # Pipelined: the rest of the group was already waiting when MAIL arrived.
+        envelope.pipelined = len(server._reader._buffer) > 0
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 OK"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if mode == "tempfail":
             return "451 4.3.0 Mailbox temporarily unavailable, try later"
@@ -42,7 +58,8 @@ class Handler:
             handle.write(envelope.original_content)
         with open(os.path.join(directory, f"{number}.envelope"), "w") as handle:
             json.dump({"from": envelope.mail_from, "to": envelope.rcpt_tos, "tls": session.ssl is not None,
-                       "login": state.get("login", "") if session.authenticated else ""}, handle)
+                       "login": state.get("login", "") if session.authenticated else "",
+                       "options": envelope.mail_options, "pipelined": getattr(envelope, "pipelined", False)}, handle)
         return f"250 2.0.0 Ok: queued as Q{number}"
 
 
@@ -61,7 +78,9 @@ def factory():
         context.load_cert_chain(os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem"))
         return SMTP(Handler(), hostname="test.example", decode_data=False, tls_context=context, require_starttls=True,
                     auth_required=True, auth_require_tls=True, auth_callback=check_login)
-    return SMTP(Handler(), hostname="test.example", decode_data=False)
+    return SMTP(Handler(), hostname="test.example", decode_data=False,
+                data_size_limit=1000 if mode == "small" else 33554432, timeout=1 if mode == "idle" else 300,
+                enable_SMTPUTF8=mode == "utf8")
 
 
 async def main():

@@ -186,6 +186,30 @@ public final class SMTPTestServer: @unchecked Sendable {
         case slow
         /// Require STARTTLS (a self-signed certificate for 127.0.0.1) and AUTH postroom / s3cret.
         case secure
+        /// Accept, without announcing PIPELINING (every other mode announces it).
+        case plain
+        /// Accept messages up to 1,000 bytes (SIZE 1000).
+        case small
+        /// Accept, and close a connection that has been idle for a second.
+        case idle
+        /// Accept, announcing SMTPUTF8.
+        case utf8
+    }
+
+    /// What the server recorded of one message's envelope.
+    public struct ReceivedEnvelope {
+        /// MAIL FROM.
+        public var from: String
+        /// RCPT TO, in order.
+        public var to: [String]
+        /// Whether STARTTLS was in force.
+        public var tls: Bool
+        /// The AUTH login, or "".
+        public var login: String
+        /// MAIL FROM parameters (`SIZE=1234`, `BODY=8BITMIME`).
+        public var options: [String]
+        /// Whether RCPT and DATA had already arrived when MAIL was read.
+        public var pipelined: Bool
     }
 
     /// The port the OS gave it.
@@ -228,11 +252,14 @@ public final class SMTPTestServer: @unchecked Sendable {
         return try (0..<count).map { try Files.text("\(directory)/\($0 + 1).eml") }
     }
 
-    /// The envelope of the `index`th message (1-based): sender, recipients, TLS, AUTH login.
-    public func envelope(_ index: Int) throws -> (from: String, to: [String], tls: Bool, login: String) {
+    /// The envelope of the `index`th message (1-based).
+    public func envelope(_ index: Int) throws -> ReceivedEnvelope {
         let data = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(index).envelope"))
         let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
-        return (object["from"] as? String ?? "", object["to"] as? [String] ?? [], object["tls"] as? Bool ?? false, object["login"] as? String ?? "")
+        return ReceivedEnvelope(
+            from: object["from"] as? String ?? "", to: object["to"] as? [String] ?? [], tls: object["tls"] as? Bool ?? false,
+            login: object["login"] as? String ?? "", options: object["options"] as? [String] ?? [],
+            pipelined: object["pipelined"] as? Bool ?? false)
     }
 
     /// The server's self-signed certificate (mode `secure`).

@@ -1,20 +1,5 @@
 /// Conversion between the spool's LF files and what SMTP carries.
 public enum WireFormat {
-    /// Every line ended by CRLF: LF becomes CRLF, existing CRLF stays, and a final
-    /// line without an ending gets one (SMTP's DATA needs whole lines).
-    public static func crlf(_ bytes: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count + bytes.count / 32 + 2)
-        var previous: UInt8 = 0
-        for byte in bytes {
-            if byte == 10 && previous != 13 { out.append(13) }
-            out.append(byte)
-            previous = byte
-        }
-        if let last = out.last, last != 10 { out += [13, 10] }
-        return out
-    }
-
     /// Every CRLF turned into LF, as the spool stores messages.
     public static func lf(_ bytes: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
@@ -31,17 +16,49 @@ public enum WireFormat {
         return out
     }
 
-    /// SMTP DATA transparency (RFC 5321 4.5.2): a line starting with `.` gets another `.`.
-    /// Expects CRLF input; does not add the final `.` line.
-    public static func dotStuffed(_ crlfBytes: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(crlfBytes.count + 16)
-        var atLineStart = true
-        for byte in crlfBytes {
-            if atLineStart && byte == UInt8(ascii: ".") { out.append(byte) }
-            out.append(byte)
-            atLineStart = byte == 10
+    /// The DATA section of a message as it goes on the wire: every line ended by CRLF (LF
+    /// becomes CRLF, CRLF stays, a last line without an ending gets one), a line starting with
+    /// `.` gets another (RFC 5321 4.5.2), and `.` CRLF ends it. One pass, one allocation.
+    public static func smtpData(_ bytes: [UInt8]) -> [UInt8] {
+        let dot = UInt8(ascii: "."), cr: UInt8 = 13, lf: UInt8 = 10
+        // At most two bytes out for each in (a CR before each LF, a dot before each line), plus the end.
+        return [UInt8](unsafeUninitializedCapacity: bytes.count * 2 + 5) { out, written in
+            var count = 0
+            var previous = lf
+            bytes.withUnsafeBufferPointer { input in
+                for byte in input {
+                    if previous == lf && byte == dot {
+                        out[count] = dot
+                        count += 1
+                    }
+                    if byte == lf && previous != cr {
+                        out[count] = cr
+                        count += 1
+                    }
+                    out[count] = byte
+                    count += 1
+                    previous = byte
+                }
+            }
+            if previous != lf {
+                out[count] = cr
+                out[count + 1] = lf
+                count += 2
+            }
+            out[count] = dot
+            out[count + 1] = cr
+            out[count + 2] = lf
+            written = count + 3
         }
+    }
+
+    /// What a server receives for one message after EHLO without PIPELINING or extensions: the
+    /// envelope commands, DATA and the DATA section (what `deliver --dry-run` prints).
+    public static func smtpTranscript(_ data: [UInt8], envelope: Envelope) -> [UInt8] {
+        var out = Array("MAIL FROM:<\(envelope.sender ?? "")>\r\n".utf8)
+        for recipient in envelope.recipients { out += Array("RCPT TO:<\(recipient)>\r\n".utf8) }
+        out += Array("DATA\r\n".utf8)
+        out += smtpData(data)
         return out
     }
 }

@@ -1,8 +1,14 @@
 import CCurl
 import Glibc
 
-/// SMTP and SMTPS through libcurl, one easy handle (and so one connection) reused for every
-/// message, with STARTTLS, AUTH and timeouts.
+/// SMTP and SMTPS: libcurl opens one connection (TLS, STARTTLS, AUTH, timeouts) and it
+/// carries every message of the pass.
+///
+/// The envelope goes in one write when the server offers PIPELINING (RFC 2920), so a message
+/// costs two round trips instead of four. A refusal of the sender or the recipient is followed
+/// by RSET and the connection stays open; a connection the server closed while idle is
+/// replaced before a message is given up on. A message with several recipients is sent only
+/// when the server accepts all of them.
 public final class SMTPTransport: Transport {
     /// How STARTTLS is used on `smtp://` URLs.
     public enum TLSPolicy: String, Sendable, CaseIterable {
@@ -40,8 +46,7 @@ public final class SMTPTransport: Transport {
     }
 
     private let settings: Settings
-    private var handle: UnsafeMutableRawPointer?
-    private let transcript = Transcript()
+    private var connection: SMTPConnection?
     /// Connections opened so far (1 after many messages means reuse worked).
     public private(set) var connectionsOpened = 0
 
@@ -58,150 +63,130 @@ public final class SMTPTransport: Transport {
 
     private static let initializeLibrary: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
+    /// Says QUIT and closes the connection.
     public func close() {
-        if let handle { curl_easy_cleanup(handle) }
-        handle = nil
+        connection?.close(quit: true)
+        connection = nil
     }
 
     public func deliver(_ data: [UInt8], envelope: Envelope) -> DeliveryOutcome {
-        if handle == nil { handle = makeHandle() }
-        guard let handle else { return .deferred(reply: "libcurl could not create a handle", relay: settings.url, connectionFailed: true) }
-        let upload = Upload(bytes: WireFormat.crlf(data))
-        let recipients = envelope.recipients.reduce(nil as UnsafeMutablePointer<curl_slist>?) { list, address in
-            curl_slist_append(list, "<\(address)>")
-        }
-        defer { curl_slist_free_all(recipients) }
-        transcript.reset()
-        let context = Unmanaged.passUnretained(upload).toOpaque()
-        _ = postroom_curl_setopt_string(handle, CURLOPT_MAIL_FROM, "<\(envelope.sender ?? "")>")
-        _ = postroom_curl_setopt_slist(handle, CURLOPT_MAIL_RCPT, recipients)
-        _ = postroom_curl_setopt_pointer(handle, CURLOPT_READDATA, context)
-        _ = postroom_curl_setopt_offset(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(upload.bytes.count))
-        let code = curl_easy_perform(handle)
-
-        var connects = 0
-        _ = postroom_curl_getinfo_long(handle, CURLINFO_NUM_CONNECTS, &connects)
-        connectionsOpened += connects
-        var response = 0
-        _ = postroom_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &response)
-        let relay = relayName(handle)
-        // libcurl may QUIT after a refusal within the same transfer: find the refusal itself.
-        let reply = transcript.lastReply(withCode: response) ?? ""
-        if code == CURLE_OK { return .sent(reply: reply, relay: relay) }
-        let error = String(cString: curl_easy_strerror(code))
-        // A failed transfer may leave the connection in an unknown state: start afresh. Cleanup
-        // would send QUIT and wait, with no time limit of ours, for a server that may have hung,
-        // so the socket is shut down first.
-        var socket = curl_socket_t(-1)
-        if postroom_curl_getinfo_socket(handle, CURLINFO_ACTIVESOCKET, &socket) == CURLE_OK, socket >= 0 {
-            shutdown(socket, Int32(SHUT_RDWR))
-        }
-        close()
-        // A refused login or a missing STARTTLS is our configuration, not the recipient's
-        // fault: never fail the message for it; defer and let the pass stop.
-        if code == CURLE_LOGIN_DENIED || code == CURLE_USE_SSL_FAILED {
-            return .deferred(reply: reply.isEmpty ? error : "\(error): \(reply)", relay: relay, connectionFailed: true)
-        }
-        switch response {
-        case 500..<600:
-            return .failed(reply: reply.isEmpty ? "\(response) (\(error))" : reply, relay: relay)
-        case 400..<500:
-            return .deferred(reply: reply.isEmpty ? "\(response) (\(error))" : reply, relay: relay, connectionFailed: false)
-        default:
-            let detail = reply.isEmpty ? error : "\(error); last reply: \(reply)"
-            return .deferred(reply: detail, relay: relay, connectionFailed: true)
+        let wire = WireFormat.smtpData(data)
+        // A second try only when a reused connection turns out to have been closed by the server.
+        while true {
+            let current: SMTPConnection
+            switch openConnection() {
+            case .success(let open): current = open
+            case .failure(let failure): return .deferred(reply: failure.description, relay: failure.relay ?? settings.host, connectionFailed: true)
+            }
+            let reused = current.transactions > 0
+            let repliesBefore = current.repliesRead
+            current.messageDeadline = SMTPConnection.now() + Int64(settings.overallTimeout) * 1000
+            do throws(SMTPConnection.Failure) {
+                let (outcome, keepOpen) = try transaction(wire, envelope: envelope, on: current)
+                current.transactions += 1
+                if !keepOpen {
+                    current.close(quit: false)
+                    connection = nil
+                }
+                return outcome
+            } catch {
+                current.close(quit: false)
+                connection = nil
+                if reused && current.repliesRead == repliesBefore { continue }
+                return .deferred(reply: error.description, relay: current.relay, connectionFailed: true)
+            }
         }
     }
 
-    private func makeHandle() -> UnsafeMutableRawPointer? {
-        guard let handle = curl_easy_init() else { return nil }
-        let base = settings.url.hasSuffix("/") ? String(settings.url.dropLast()) : settings.url
-        _ = postroom_curl_setopt_string(handle, CURLOPT_URL, "\(base)/\(settings.heloName)")
-        _ = postroom_curl_setopt_long(handle, CURLOPT_UPLOAD, 1)
-        _ = postroom_curl_setopt_io_callback(handle, CURLOPT_READFUNCTION, readCallback)
-        _ = postroom_curl_setopt_long(handle, CURLOPT_VERBOSE, 1)
-        _ = postroom_curl_setopt_debug_callback(handle, CURLOPT_DEBUGFUNCTION, debugCallback)
-        _ = postroom_curl_setopt_pointer(handle, CURLOPT_DEBUGDATA, Unmanaged.passUnretained(transcript).toOpaque())
-        _ = postroom_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, settings.connectTimeout)
-        _ = postroom_curl_setopt_long(handle, CURLOPT_TIMEOUT, settings.overallTimeout)
-        _ = postroom_curl_setopt_long(handle, CURLOPT_SERVER_RESPONSE_TIMEOUT, settings.responseTimeout)
-        _ = postroom_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-        let tls: curl_usessl = switch settings.tls {
-        case .required: CURLUSESSL_ALL
-        case .opportunistic: CURLUSESSL_TRY
-        case .off: CURLUSESSL_NONE
+    /// The open connection, or a new one.
+    private func openConnection() -> Result<SMTPConnection, SMTPConnection.Failure> {
+        if let connection, connection.transactions == 0 || connection.isOpen { return .success(connection) }
+        connection?.close(quit: false)
+        connection = nil
+        let opened = SMTPConnection.open(settings)
+        if case .success(let open) = opened {
+            connection = open
+            connectionsOpened += 1
         }
-        _ = postroom_curl_setopt_long(handle, CURLOPT_USE_SSL, Int(tls.rawValue))
-        if let caFile = settings.caFile { _ = postroom_curl_setopt_string(handle, CURLOPT_CAINFO, caFile) }
-        if let username = settings.username { _ = postroom_curl_setopt_string(handle, CURLOPT_USERNAME, username) }
-        if let password = settings.password { _ = postroom_curl_setopt_string(handle, CURLOPT_PASSWORD, password) }
-        return handle
+        return opened
     }
 
-    private func relayName(_ handle: UnsafeMutableRawPointer) -> String {
-        var ip: UnsafeMutablePointer<CChar>?
-        var port = 0
-        _ = postroom_curl_getinfo_string(handle, CURLINFO_PRIMARY_IP, &ip)
-        _ = postroom_curl_getinfo_long(handle, CURLINFO_PRIMARY_PORT, &port)
-        let host = settings.url.split(separator: "/").dropFirst().first.map { String($0.split(separator: ":").first ?? $0) } ?? "?"
-        let address = ip.map { String(cString: $0) } ?? ""
-        return address.isEmpty ? host : "\(host)[\(address)]:\(port)"
-    }
-}
-
-/// The bytes libcurl reads for DATA.
-private final class Upload {
-    let bytes: [UInt8]
-    var offset = 0
-    init(bytes: [UInt8]) { self.bytes = bytes }
-}
-
-/// The server's replies, as libcurl's debug callback reports them.
-private final class Transcript {
-    private var replies: [String] = []
-
-    func reset() { replies.removeAll(keepingCapacity: true) }
-
-    /// The last reply with code `code` (any when 0), continuation lines (`550-...`) joined.
-    func lastReply(withCode code: Int) -> String? {
-        let prefix = code > 0 ? String(code) : nil
-        guard let end = replies.lastIndex(where: { prefix.map($0.hasPrefix) ?? true }) else { return nil }
-        let last = replies[end]
-        let status = String(last.prefix(3))
-        var lines = [last]
-        var index = end - 1
-        while index >= 0, replies[index].hasPrefix(status + "-") {
-            lines.insert(replies[index], at: 0)
-            index -= 1
+    /// One mail transaction; returns the outcome and whether the connection can carry another.
+    private func transaction(_ wire: [UInt8], envelope: Envelope, on connection: SMTPConnection)
+        throws(SMTPConnection.Failure) -> (DeliveryOutcome, Bool)
+    {
+        let relay = connection.relay
+        let capabilities = connection.capabilities
+        let international = ([envelope.sender ?? ""] + envelope.recipients).contains { $0.utf8.contains { $0 >= 0x80 } }
+        if international && !capabilities.smtpUTF8 {
+            return (.failed(reply: "550 5.6.7 SMTPUTF8 is required for \(envelope.recipients.joined(separator: ", ")) but \(relay) does not offer it", relay: relay), true)
         }
-        return status + " " + lines.map { String($0.dropFirst(4)).trimmingSpaces }.joined(separator: " ")
+        if let limit = capabilities.sizeLimit, wire.count > limit {
+            return (.failed(reply: "552 5.3.4 message size \(wire.count) exceeds the size limit \(limit) of \(relay)", relay: relay), true)
+        }
+        var mail = "MAIL FROM:<\(envelope.sender ?? "")>"
+        if capabilities.size { mail += " SIZE=\(wire.count)" }
+        if capabilities.eightBitMIME && wire.contains(where: { $0 >= 0x80 }) { mail += " BODY=8BITMIME" }
+        if international { mail += " SMTPUTF8" }
+        var commands = [mail] + envelope.recipients.map { "RCPT TO:<\($0)>" }
+        // DATA joins the group only for one recipient: with several, a refused one must stop
+        // the message before the server waits for it.
+        let dataInGroup = capabilities.pipelining && envelope.recipients.count == 1
+        if dataInGroup { commands.append("DATA") }
+
+        var replies: [SMTPReply] = []
+        if capabilities.pipelining {
+            try connection.send(Array(commands.map { $0 + "\r\n" }.joined().utf8), what: "MAIL FROM")
+            for command in commands { replies.append(try connection.reply(to: SMTPConnection.verb(command))) }
+        } else {
+            for command in commands {
+                try connection.send(command: command)
+                replies.append(try connection.reply(to: SMTPConnection.verb(command)))
+                if !replies[replies.count - 1].isSuccess { break }
+            }
+        }
+        let dataAccepted = dataInGroup && replies.count == commands.count && replies[replies.count - 1].code == 354
+        let envelopeReplies = dataInGroup ? replies.dropLast() : replies[...]
+        if let refusal = envelopeReplies.first(where: { !$0.isSuccess }) {
+            // The server waiting for data that will not come can only be left by closing.
+            return (outcome(of: refusal, relay: relay), !dataAccepted && !refusal.closesConnection && reset(connection))
+        }
+        if !dataInGroup {
+            try connection.send(command: "DATA")
+            replies.append(try connection.reply(to: "DATA"))
+        }
+        if let dataReply = replies.last, dataReply.code != 354 {
+            return (outcome(of: dataReply, relay: relay), !dataReply.closesConnection && reset(connection))
+        }
+        try connection.send(wire, what: "the message")
+        let final = try connection.reply(to: "the end of the message")
+        return (outcome(of: final, relay: relay), !final.closesConnection)
     }
 
-    func add(_ text: String) {
-        // "\r\n" is one Character: isNewline splits at it, == "\r" would not.
-        for line in text.split(whereSeparator: \.isNewline) where line.count >= 3 {
-            replies.append(String(line))
+    /// RSET after a refusal; false when the connection is no longer in a known state.
+    private func reset(_ connection: SMTPConnection) -> Bool {
+        do throws(SMTPConnection.Failure) {
+            try connection.send(command: "RSET")
+            return try connection.reply(to: "RSET").isSuccess
+        } catch {
+            return false
         }
-        if replies.count > 64 { replies.removeFirst(replies.count - 64) }
+    }
+
+    private func outcome(of reply: SMTPReply, relay: String) -> DeliveryOutcome {
+        switch reply.code {
+        case 200..<300: .sent(reply: reply.text, relay: relay)
+        case 500..<600: .failed(reply: reply.text, relay: relay)
+        case 400..<500: .deferred(reply: reply.text, relay: relay, connectionFailed: false)
+        // A reply out of place (354 to MAIL, 250 to DATA): the server is confused; try later.
+        default: .deferred(reply: "unexpected reply \(reply.text)", relay: relay, connectionFailed: false)
+        }
     }
 }
 
-private let readCallback: postroom_curl_io_callback = { buffer, size, count, context in
-    guard let buffer, let context else { return 0 }
-    let upload = Unmanaged<Upload>.fromOpaque(context).takeUnretainedValue()
-    let length = min(size * count, upload.bytes.count - upload.offset)
-    guard length > 0 else { return 0 }
-    upload.bytes.withUnsafeBytes { source in
-        if let base = source.baseAddress { memcpy(buffer, base + upload.offset, length) }
+extension SMTPTransport.Settings {
+    /// The host part of the URL, for log lines when no connection was made.
+    var host: String {
+        url.split(separator: "/").dropFirst().first.map { String($0.split(separator: ":").first ?? $0) } ?? url
     }
-    upload.offset += length
-    return length
-}
-
-private let debugCallback: postroom_curl_debug_callback = { _, type, data, size, context in
-    guard type == CURLINFO_HEADER_IN, let data, let context else { return 0 }
-    let transcript = Unmanaged<Transcript>.fromOpaque(context).takeUnretainedValue()
-    let bytes = UnsafeRawBufferPointer(start: data, count: size)
-    transcript.add(String(decoding: bytes, as: UTF8.self))
-    return 0
 }

@@ -58,13 +58,20 @@ import Testing
 }
 
 @Suite struct WireFormatTests {
-    @Test func convertsToCRLFOnceAndEndsTheLastLine() {
-        #expect(WireFormat.crlf(Array("a\nb\r\nc".utf8)) == Array("a\r\nb\r\nc\r\n".utf8))
+    @Test func theDataSectionHasCRLFOnceAndEndsWithADotLine() {
+        #expect(WireFormat.smtpData(Array("a\nb\r\nc".utf8)) == Array("a\r\nb\r\nc\r\n.\r\n".utf8))
+        #expect(WireFormat.smtpData([]) == Array(".\r\n".utf8))
         #expect(WireFormat.lf(Array("a\r\nb\r\n".utf8)) == Array("a\nb\n".utf8))
     }
 
     @Test func dotStuffsLinesStartingWithADot() {
-        #expect(WireFormat.dotStuffed(Array(".start\r\nmid.dle\r\n.\r\n..two\r\n".utf8))
-            == Array("..start\r\nmid.dle\r\n..\r\n...two\r\n".utf8))
+        #expect(WireFormat.smtpData(Array(".start\nmid.dle\r\n.\n..two\n.".utf8))
+            == Array("..start\r\nmid.dle\r\n..\r\n...two\r\n..\r\n.\r\n".utf8))
+    }
+
+    @Test func theDataSectionOfALargeMessageNeverOutgrowsItsBuffer() {
+        let lines = Array(repeating: Array(".\n".utf8), count: 50_000).joined()
+        let wire = WireFormat.smtpData(Array(lines))
+        #expect(wire.count == 50_000 * 4 + 3)
     }
 }

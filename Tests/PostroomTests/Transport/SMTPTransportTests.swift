@@ -1,0 +1,134 @@
+import Foundation
+import Postroom
+import TestSupport
+import Testing
+
+/// `SMTPTransport` against real SMTP servers (aiosmtpd) on 127.0.0.1 started by the tests.
+@Suite struct SMTPTransportTests {
+    func message(to recipient: String, body: String = "Hello.\n") -> [UInt8] {
+        Array("From: team@example.org\nTo: \(recipient)\nSubject: Test\n\n\(body)".utf8)
+    }
+
+    func transport(_ server: SMTPTestServer) throws -> SMTPTransport {
+        var settings = SMTPTransport.Settings(url: server.url)
+        settings.tls = .off
+        return try SMTPTransport(settings: settings)
+    }
+
+    func reply(_ outcome: DeliveryOutcome) -> String {
+        switch outcome {
+        case .sent(let reply, _), .failed(let reply, _), .deferred(let reply, _, _): reply
+        }
+    }
+
+    @Test func theEnvelopeIsPipelinedAndOneConnectionCarriesEveryMessage() throws {
+        let server = try SMTPTestServer(.accept)
+        let smtp = try transport(server)
+        for index in 1...3 {
+            let data = message(to: "s\(index)@example.org")
+            let outcome = smtp.deliver(data, envelope: Envelope(sender: "team@example.org", recipients: ["s\(index)@example.org"]))
+            guard case .sent = outcome else {
+                Issue.record("message \(index): \(outcome)")
+                return
+            }
+            let envelope = try server.envelope(index)
+            #expect(envelope.pipelined)
+            #expect(envelope.options == ["SIZE=\(WireFormat.smtpData(data).count)"])
+        }
+        smtp.close()
+        #expect(smtp.connectionsOpened == 1)
+        #expect(server.connections == 1)
+    }
+
+    @Test func withoutPipeliningEachCommandWaitsForItsReply() throws {
+        let server = try SMTPTestServer(.plain)
+        let smtp = try transport(server)
+        let outcome = smtp.deliver(message(to: "s@example.org"), envelope: Envelope(sender: "team@example.org", recipients: ["s@example.org"]))
+        #expect(reply(outcome).hasPrefix("250 2.0.0 Ok: queued as Q1"))
+        #expect(try server.envelope(1).pipelined == false)
+    }
+
+    @Test func severalRecipientsAreAllAcceptedBeforeDATA() throws {
+        let server = try SMTPTestServer(.accept)
+        let smtp = try transport(server)
+        let outcome = smtp.deliver(message(to: "a@example.org, b@example.org"),
+                                   envelope: Envelope(sender: nil, recipients: ["a@example.org", "b@example.org"]))
+        #expect(reply(outcome).hasPrefix("250 "))
+        let envelope = try server.envelope(1)
+        #expect(envelope.from == "<>")
+        #expect(envelope.to == ["a@example.org", "b@example.org"])
+    }
+
+    @Test func aRefusedRecipientIsResetAndTheConnectionCarriesOn() throws {
+        for (mode, expected) in [(SMTPTestServer.Mode.permfail, "550 5.1.1"), (.tempfail, "451 4.3.0")] {
+            let server = try SMTPTestServer(mode)
+            let smtp = try transport(server)
+            for index in 1...3 {
+                let outcome = smtp.deliver(message(to: "s@example.org"), envelope: Envelope(sender: "team@example.org", recipients: ["s\(index)@example.org"]))
+                switch outcome {
+                case .failed(let reply, _) where mode == .permfail: #expect(reply.hasPrefix(expected))
+                case .deferred(let reply, _, let connectionFailed) where mode == .tempfail:
+                    #expect(reply.hasPrefix(expected))
+                    #expect(!connectionFailed)
+                default: Issue.record("\(mode): \(outcome)")
+                }
+            }
+            #expect(server.connections == 1)
+            #expect(try server.messages().isEmpty)
+        }
+    }
+
+    @Test func aMessageOverTheServersSizeLimitFailsWithoutBeingSent() throws {
+        let server = try SMTPTestServer(.small)
+        let smtp = try transport(server)
+        let large = message(to: "s@example.org", body: String(repeating: "0123456789\n", count: 200))
+        let outcome = smtp.deliver(large, envelope: Envelope(sender: "team@example.org", recipients: ["s@example.org"]))
+        guard case .failed(let reply, _) = outcome else {
+            Issue.record("\(outcome)")
+            return
+        }
+        #expect(reply.hasPrefix("552 5.3.4 message size"))
+        #expect(reply.contains("exceeds the size limit 1000"))
+        let small = smtp.deliver(message(to: "s@example.org"), envelope: Envelope(sender: "team@example.org", recipients: ["s@example.org"]))
+        #expect(self.reply(small).hasPrefix("250 "))
+        #expect(try server.messages().count == 1)
+    }
+
+    @Test func aConnectionTheServerClosedWhileIdleIsReplaced() throws {
+        let server = try SMTPTestServer(.idle)
+        let smtp = try transport(server)
+        let envelope = Envelope(sender: "team@example.org", recipients: ["s@example.org"])
+        #expect(reply(smtp.deliver(message(to: "s@example.org"), envelope: envelope)).hasPrefix("250 "))
+        Thread.sleep(forTimeInterval: 2)
+        #expect(reply(smtp.deliver(message(to: "s@example.org"), envelope: envelope)).hasPrefix("250 "))
+        #expect(server.connections == 2)
+        #expect(try server.messages().count == 2)
+    }
+
+    @Test func an8BitBodyIsDeclared() throws {
+        let server = try SMTPTestServer(.accept)
+        let smtp = try transport(server)
+        let data = message(to: "s@example.org", body: "Grüße\n")
+        #expect(reply(smtp.deliver(data, envelope: Envelope(sender: "team@example.org", recipients: ["s@example.org"]))).hasPrefix("250 "))
+        #expect(try server.envelope(1).options.contains("BODY=8BITMIME"))
+        #expect(try server.messages()[0].contains("Grüße"))
+    }
+
+    @Test func aNonASCIIAddressNeedsSMTPUTF8() throws {
+        let envelope = Envelope(sender: "team@example.org", recipients: ["jürgen@example.org"])
+        let plain = try SMTPTestServer(.accept)
+        let refused = try transport(plain).deliver(message(to: "s@example.org"), envelope: envelope)
+        guard case .failed(let reply, _) = refused else {
+            Issue.record("\(refused)")
+            return
+        }
+        #expect(reply.hasPrefix("550 5.6.7 SMTPUTF8 is required for jürgen@example.org"))
+        #expect(try plain.messages().isEmpty)
+
+        let international = try SMTPTestServer(.utf8)
+        let sent = try transport(international).deliver(message(to: "s@example.org"), envelope: envelope)
+        #expect(self.reply(sent).hasPrefix("250 "))
+        #expect(try international.envelope(1).to == ["jürgen@example.org"])
+        #expect(try international.envelope(1).options.contains("SMTPUTF8"))
+    }
+}
