@@ -74,21 +74,34 @@ public final class DeliverStage: @unchecked Sendable {
                 defer { transport.close() }
                 let syncs = PendingSyncs()
                 defer { try? syncs.flush() }
-                while let (maildir, fileName) = due.next() {
-                    guard let claim = try maildir.claim(fileName) else { continue }
-                    var mine = Summary()
-                    let connectionFailed = try deliver(claim, through: transport, summary: &mine, syncs: syncs)
-                    let stop = shared.withLock { state -> Bool in
+                // The next message is claimed before the current one is sent, so a transport
+                // can start on it early (SMTP pipelining); under --rate each waits its turn.
+                let lookahead = rate == nil
+                var upcoming: Prepared?
+                defer { _ = try? upcoming?.claim.release(syncing: false) }
+                var mine = Summary()
+                // Adds this worker's counts to the pass; true when the pass must stop.
+                func merge(connectionFailed: Bool?) -> Bool {
+                    shared.withLock { state -> Bool in
                         state.summary.sent += mine.sent
                         state.summary.deferred += mine.deferred
                         state.summary.failed += mine.failed
-                        state.failuresInARow = connectionFailed ? state.failuresInARow + 1 : 0
+                        if let connectionFailed { state.failuresInARow = connectionFailed ? state.failuresInARow + 1 : 0 }
                         if state.failuresInARow >= stopAfter && state.summary.stoppedEarly == nil {
                             state.summary.stoppedEarly = "\(state.failuresInARow) connection failures in a row"
                         }
+                        mine = Summary()
                         return state.summary.stoppedEarly != nil
                     }
-                    if stop {
+                }
+                defer { _ = merge(connectionFailed: nil) }
+                while true {
+                    let next: Prepared?
+                    if let upcoming { next = upcoming } else { next = try prepareNext(from: due, summary: &mine) }
+                    guard let current = next else { break }
+                    upcoming = lookahead ? try prepareNext(from: due, summary: &mine) : nil
+                    let connectionFailed = try deliver(current, announcing: upcoming, through: transport, summary: &mine, syncs: syncs)
+                    if merge(connectionFailed: connectionFailed) {
                         due.stop()
                         break
                     }
@@ -156,24 +169,39 @@ public final class DeliverStage: @unchecked Sendable {
         return value * unit
     }
 
-    /// Delivers one claimed message; returns whether the server could not be reached.
-    private func deliver(_ claim: Claim, through transport: Transport, summary: inout Summary, syncs: PendingSyncs)
-        throws(PostroomError) -> Bool
-    {
-        let bytes = try claim.read()
+    /// A claimed message read and ready to send.
+    private struct Prepared {
+        let claim: Claim
         let message: Message
-        let envelope: Envelope
-        do throws(PostroomError) {
-            message = try Message(parsing: bytes, source: claim.path)
-            envelope = try Envelope(of: message, bounceAddress: bounceAddress)
-        } catch {
-            try claim.fail(into: spool, reason: error.description, stage: "deliver", log: log)
-            summary.failed += 1
-            return false
+        let outbound: Outbound
+    }
+
+    /// Claims and reads the next due message; one that cannot be read or has no envelope
+    /// goes to `failed/` and the next is taken.
+    private func prepareNext(from due: DueMessages, summary: inout Summary) throws(PostroomError) -> Prepared? {
+        while let (maildir, fileName) = due.next() {
+            guard let claim = try maildir.claim(fileName) else { continue }
+            let bytes = try claim.read()
+            do throws(PostroomError) {
+                let message = try Message(parsing: bytes, source: claim.path)
+                let envelope = try Envelope(of: message, bounceAddress: bounceAddress)
+                var outbound = message
+                outbound.removeInternalFields()
+                return Prepared(claim: claim, message: message, outbound: Outbound(data: outbound.bytes, envelope: envelope))
+            } catch {
+                try claim.fail(into: spool, reason: error.description, stage: "deliver", log: log)
+                summary.failed += 1
+            }
         }
-        var outbound = message
-        outbound.removeInternalFields()
-        let outcome = transport.deliver(outbound.bytes, envelope: envelope)
+        return nil
+    }
+
+    /// Delivers one claimed message; returns whether the server could not be reached.
+    private func deliver(
+        _ prepared: Prepared, announcing next: Prepared?, through transport: Transport, summary: inout Summary, syncs: PendingSyncs
+    ) throws(PostroomError) -> Bool {
+        let (claim, message, envelope) = (prepared.claim, prepared.message, prepared.outbound.envelope)
+        let outcome = transport.deliver(prepared.outbound.data, envelope: envelope, announcing: next?.outbound)
         let time = now()
         let created = claim.name.createdAt ?? time.seconds
         var fields: KeyValuePairs<String, String> {

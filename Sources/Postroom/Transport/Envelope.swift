@@ -56,10 +56,34 @@ public enum DeliveryOutcome: Sendable, Equatable {
     case failed(reply: String, relay: String)
 }
 
+/// A message on its way out: its bytes (LF line endings, internal fields removed) and envelope.
+public struct Outbound: Sendable, Equatable {
+    /// The message as stored, without internal fields.
+    public var data: [UInt8]
+    /// Who it is from and to.
+    public var envelope: Envelope
+
+    /// A message from its parts.
+    public init(data: [UInt8], envelope: Envelope) {
+        self.data = data
+        self.envelope = envelope
+    }
+}
+
 /// Something that hands messages on: an SMTP server, a sendmail program, a maildir.
 public protocol Transport: AnyObject {
     /// Sends `data` (the message as stored, LF line endings, internal fields removed).
     func deliver(_ data: [UInt8], envelope: Envelope) -> DeliveryOutcome
+    /// Sends `data`, knowing that `next` comes after it: a transport may start on `next`
+    /// early, and then the next call must deliver `next`.
+    func deliver(_ data: [UInt8], envelope: Envelope, announcing next: Outbound?) -> DeliveryOutcome
     /// Closes connections; called at the end of a pass.
     func close()
+}
+
+extension Transport {
+    /// Transports that send one message at a time ignore what comes next.
+    public func deliver(_ data: [UInt8], envelope: Envelope, announcing next: Outbound?) -> DeliveryOutcome {
+        deliver(data, envelope: envelope)
+    }
 }

@@ -28,6 +28,19 @@ final class SMTPConnection {
     private(set) var repliesRead = 0
     /// The end of the current message's time, in monotonic milliseconds.
     var messageDeadline = Int64.max
+    /// The next message's envelope commands, sent with the previous message's content and
+    /// not yet answered.
+    var announced: Announcement?
+
+    /// A message whose envelope went ahead of its turn.
+    struct Announcement {
+        /// The message as the stage gave it.
+        var message: Outbound
+        /// Its DATA section.
+        var wire: [UInt8]
+        /// MAIL FROM, RCPT TO and DATA, as sent.
+        var commands: [String]
+    }
 
     private let handle: UnsafeMutableRawPointer
     private let socket: curl_socket_t

@@ -63,14 +63,25 @@ public final class SMTPTransport: Transport {
 
     private static let initializeLibrary: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
-    /// Says QUIT and closes the connection.
+    /// Says QUIT and closes the connection (without QUIT when an announced message never came:
+    /// the server may be waiting for its data, and only closing ends that).
     public func close() {
-        connection?.close(quit: true)
+        connection?.close(quit: connection?.announced == nil)
         connection = nil
     }
 
     public func deliver(_ data: [UInt8], envelope: Envelope) -> DeliveryOutcome {
-        let wire = WireFormat.smtpData(data)
+        deliver(data, envelope: envelope, announcing: nil)
+    }
+
+    /// Sends a message and, with PIPELINING, the envelope of `next` in the same write as its
+    /// content (RFC 2920 3.1 lets message content open a group), so that a queue costs one
+    /// round trip a message. The next call must then deliver `next`.
+    public func deliver(_ data: [UInt8], envelope: Envelope, announcing next: Outbound?) -> DeliveryOutcome {
+        if let announced = connection?.announced, announced.message != Outbound(data: data, envelope: envelope) {
+            connection?.close(quit: false)
+            connection = nil
+        }
         // A second try only when a reused connection turns out to have been closed by the server.
         while true {
             let current: SMTPConnection
@@ -82,7 +93,7 @@ public final class SMTPTransport: Transport {
             let repliesBefore = current.repliesRead
             current.messageDeadline = SMTPConnection.now() + Int64(settings.overallTimeout) * 1000
             do throws(SMTPConnection.Failure) {
-                let (outcome, keepOpen) = try transaction(wire, envelope: envelope, on: current)
+                let (outcome, keepOpen) = try transaction(data, envelope: envelope, announcing: next, on: current)
                 current.transactions += 1
                 if !keepOpen {
                     current.close(quit: false)
@@ -100,7 +111,11 @@ public final class SMTPTransport: Transport {
 
     /// The open connection, or a new one.
     private func openConnection() -> Result<SMTPConnection, SMTPConnection.Failure> {
-        if let connection, connection.transactions == 0 || connection.isOpen { return .success(connection) }
+        // Replies to an announced envelope are expected; anything else readable between
+        // transactions means the server has closed (or is closing) the connection.
+        if let connection, connection.transactions == 0 || connection.announced != nil || connection.isOpen {
+            return .success(connection)
+        }
         connection?.close(quit: false)
         connection = nil
         let opened = SMTPConnection.open(settings)
@@ -111,18 +126,17 @@ public final class SMTPTransport: Transport {
         return opened
     }
 
-    /// One mail transaction; returns the outcome and whether the connection can carry another.
-    private func transaction(_ wire: [UInt8], envelope: Envelope, on connection: SMTPConnection)
-        throws(SMTPConnection.Failure) -> (DeliveryOutcome, Bool)
-    {
+    /// The envelope commands for a message, or the reason it cannot go to this server at all.
+    private func envelopeCommands(_ wire: [UInt8], _ envelope: Envelope, on connection: SMTPConnection) -> EnvelopeCommands {
         let relay = connection.relay
         let capabilities = connection.capabilities
         let international = ([envelope.sender ?? ""] + envelope.recipients).contains { $0.utf8.contains { $0 >= 0x80 } }
         if international && !capabilities.smtpUTF8 {
-            return (.failed(reply: "550 5.6.7 SMTPUTF8 is required for \(envelope.recipients.joined(separator: ", ")) but \(relay) does not offer it", relay: relay), true)
+            let recipients = envelope.recipients.joined(separator: ", ")
+            return .refused(SMTPReply(code: 550, lines: ["5.6.7 SMTPUTF8 is required for \(recipients) but \(relay) does not offer it"]))
         }
         if let limit = capabilities.sizeLimit, wire.count > limit {
-            return (.failed(reply: "552 5.3.4 message size \(wire.count) exceeds the size limit \(limit) of \(relay)", relay: relay), true)
+            return .refused(SMTPReply(code: 552, lines: ["5.3.4 message size \(wire.count) exceeds the size limit \(limit) of \(relay)"]))
         }
         var mail = "MAIL FROM:<\(envelope.sender ?? "")>"
         if capabilities.size { mail += " SIZE=\(wire.count)" }
@@ -131,20 +145,50 @@ public final class SMTPTransport: Transport {
         var commands = [mail] + envelope.recipients.map { "RCPT TO:<\($0)>" }
         // DATA joins the group only for one recipient: with several, a refused one must stop
         // the message before the server waits for it.
-        let dataInGroup = capabilities.pipelining && envelope.recipients.count == 1
-        if dataInGroup { commands.append("DATA") }
+        if capabilities.pipelining && envelope.recipients.count == 1 { commands.append("DATA") }
+        return .send(commands)
+    }
 
+    private enum EnvelopeCommands {
+        case send([String])
+        case refused(SMTPReply)
+    }
+
+    private static func group(_ commands: [String]) -> [UInt8] {
+        Array(commands.map { $0 + "\r\n" }.joined().utf8)
+    }
+
+    /// One mail transaction; returns the outcome and whether the connection can carry another.
+    private func transaction(_ data: [UInt8], envelope: Envelope, announcing next: Outbound?, on connection: SMTPConnection)
+        throws(SMTPConnection.Failure) -> (DeliveryOutcome, Bool)
+    {
+        let relay = connection.relay
+        let wire: [UInt8]
+        let commands: [String]
         var replies: [SMTPReply] = []
-        if capabilities.pipelining {
-            try connection.send(Array(commands.map { $0 + "\r\n" }.joined().utf8), what: "MAIL FROM")
+        if let announced = connection.announced {
+            // Sent with the previous message's content: only the replies are left to read.
+            connection.announced = nil
+            (wire, commands) = (announced.wire, announced.commands)
             for command in commands { replies.append(try connection.reply(to: SMTPConnection.verb(command))) }
         } else {
-            for command in commands {
-                try connection.send(command: command)
-                replies.append(try connection.reply(to: SMTPConnection.verb(command)))
-                if !replies[replies.count - 1].isSuccess { break }
+            wire = WireFormat.smtpData(data)
+            switch envelopeCommands(wire, envelope, on: connection) {
+            case .refused(let refusal): return (outcome(of: refusal, relay: relay), true)
+            case .send(let group): commands = group
+            }
+            if connection.capabilities.pipelining {
+                try connection.send(Self.group(commands), what: "MAIL FROM")
+                for command in commands { replies.append(try connection.reply(to: SMTPConnection.verb(command))) }
+            } else {
+                for command in commands {
+                    try connection.send(command: command)
+                    replies.append(try connection.reply(to: SMTPConnection.verb(command)))
+                    if !replies[replies.count - 1].isSuccess { break }
+                }
             }
         }
+        let dataInGroup = commands.last == "DATA"
         let dataAccepted = dataInGroup && replies.count == commands.count && replies[replies.count - 1].code == 354
         let envelopeReplies = dataInGroup ? replies.dropLast() : replies[...]
         if let refusal = envelopeReplies.first(where: { !$0.isSuccess }) {
@@ -158,9 +202,23 @@ public final class SMTPTransport: Transport {
         if let dataReply = replies.last, dataReply.code != 354 {
             return (outcome(of: dataReply, relay: relay), !dataReply.closesConnection && reset(connection))
         }
-        try connection.send(wire, what: "the message")
+        var content = wire
+        if let next, let announcement = announcement(of: next, on: connection) {
+            content += Self.group(announcement.commands)
+            connection.announced = announcement
+        }
+        try connection.send(content, what: "the message")
         let final = try connection.reply(to: "the end of the message")
         return (outcome(of: final, relay: relay), !final.closesConnection)
+    }
+
+    /// The group announcing `next`, when it can go ahead of its turn: PIPELINING, one
+    /// recipient, and nothing that would refuse it before it is sent.
+    private func announcement(of next: Outbound, on connection: SMTPConnection) -> SMTPConnection.Announcement? {
+        guard connection.capabilities.pipelining, next.envelope.recipients.count == 1 else { return nil }
+        let wire = WireFormat.smtpData(next.data)
+        guard case .send(let commands) = envelopeCommands(wire, next.envelope, on: connection) else { return nil }
+        return SMTPConnection.Announcement(message: next, wire: wire, commands: commands)
     }
 
     /// RSET after a refusal; false when the connection is no longer in a known state.

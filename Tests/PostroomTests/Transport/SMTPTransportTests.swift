@@ -131,4 +131,37 @@ import Testing
         #expect(try international.envelope(1).to == ["jürgen@example.org"])
         #expect(try international.envelope(1).options.contains("SMTPUTF8"))
     }
+
+    @Test func theNextEnvelopeTravelsWithTheMessageBeforeIt() throws {
+        let server = try SMTPTestServer(.accept)
+        let smtp = try transport(server)
+        let messages = (1...3).map { Outbound(data: message(to: "s\($0)@example.org", body: "Body \($0)\n"), envelope: Envelope(sender: "team@example.org", recipients: ["s\($0)@example.org"])) }
+        for (index, outbound) in messages.enumerated() {
+            let next = index + 1 < messages.count ? messages[index + 1] : nil
+            #expect(reply(smtp.deliver(outbound.data, envelope: outbound.envelope, announcing: next)).hasPrefix("250 2.0.0 Ok: queued as Q\(index + 1)"))
+        }
+        smtp.close()
+        #expect(server.connections == 1)
+        let received = try server.messages()
+        #expect(received.count == 3)
+        for index in 1...3 {
+            #expect(received[index - 1].contains("Body \(index)\r\n"))
+            #expect(try server.envelope(index).to == ["s\(index)@example.org"])
+        }
+    }
+
+    @Test func anAnnouncedMessageThatNeverComesIsNeverSent() throws {
+        let server = try SMTPTestServer(.accept)
+        let smtp = try transport(server)
+        let envelope = { (name: String) in Envelope(sender: "team@example.org", recipients: ["\(name)@example.org"]) }
+        let second = Outbound(data: message(to: "second@example.org"), envelope: envelope("second"))
+        #expect(reply(smtp.deliver(message(to: "first@example.org"), envelope: envelope("first"), announcing: second)).hasPrefix("250 "))
+        // Something else comes instead: the server waiting for the second message's data is left.
+        #expect(reply(smtp.deliver(message(to: "third@example.org"), envelope: envelope("third"), announcing: second)).hasPrefix("250 "))
+        smtp.close()
+        #expect(try server.messages().count == 2)
+        #expect(try server.envelope(2).to == ["third@example.org"])
+        #expect(server.connections == 2)
+    }
 }
+
