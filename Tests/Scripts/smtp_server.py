@@ -2,12 +2,13 @@
 """A scripted SMTP server for the deliver tests, on a port the OS picks.
 
     smtp_server.py MODE DIR      MODE: accept | tempfail | permfail | drop | slow | secure
-                                       | plain | small | idle | utf8
+                                       | plain | small | idle | utf8 | limit
 
 "secure" offers STARTTLS with DIR/cert.pem and DIR/key.pem (made by the caller), requires it,
 and requires AUTH as postroom / s3cret. Every mode but "plain" offers PIPELINING (aiosmtpd
 reads pipelined commands but does not announce it); "small" limits messages to 1,000 bytes
-(SIZE 1000); "idle" closes a connection idle for a second; "utf8" offers SMTPUTF8.
+(SIZE 1000); "idle" closes a connection idle for a second; "utf8" offers SMTPUTF8; "limit"
+takes two messages a connection and answers 421 to the next MAIL.
 
 Prints "PORT <n>" once listening. Each accepted message is saved as DIR/<n>.eml with its
 envelope in DIR/<n>.envelope; DIR/connections counts connections. Runs until killed."""
@@ -32,6 +33,9 @@ class Handler:
         return responses
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        session.transactions = getattr(session, "transactions", 0) + 1
+        if mode == "limit" and session.transactions > 2:
+            return "421 4.7.0 Too many messages for this connection"
         # Pipelined: the rest of the group was already waiting when MAIL arrived.
         envelope.pipelined = len(server._reader._buffer) > 0
         envelope.mail_from = address

@@ -194,6 +194,8 @@ public final class SMTPTestServer: @unchecked Sendable {
         case idle
         /// Accept, announcing SMTPUTF8.
         case utf8
+        /// Accept two messages a connection, then answer 421 to MAIL.
+        case limit
     }
 
     /// What the server recorded of one message's envelope.

@@ -15,6 +15,9 @@ final class SMTPConnection {
         var code: CURLcode?
         /// The relay as far as it was reached.
         var relay: String?
+        /// The server retired a used connection (421 before the transaction began), so the
+        /// message can go over a new one at once.
+        var retired = false
     }
 
     /// What the server announced in its EHLO reply.

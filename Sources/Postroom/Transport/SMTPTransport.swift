@@ -103,7 +103,7 @@ public final class SMTPTransport: Transport {
             } catch {
                 current.close(quit: false)
                 connection = nil
-                if reused && current.repliesRead == repliesBefore { continue }
+                if reused && (current.repliesRead == repliesBefore || error.retired) { continue }
                 return .deferred(reply: error.description, relay: current.relay, connectionFailed: true)
             }
         }
@@ -187,6 +187,10 @@ public final class SMTPTransport: Transport {
                     if !replies[replies.count - 1].isSuccess { break }
                 }
             }
+        }
+        if let first = replies.first, first.closesConnection, connection.transactions > 0 {
+            // A server that caps messages per connection says so here (421 to MAIL).
+            throw SMTPConnection.Failure(description: first.text, relay: relay, retired: true)
         }
         let dataInGroup = commands.last == "DATA"
         let dataAccepted = dataInGroup && replies.count == commands.count && replies[replies.count - 1].code == 354

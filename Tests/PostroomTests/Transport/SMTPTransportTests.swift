@@ -163,5 +163,16 @@ import Testing
         #expect(try server.envelope(2).to == ["third@example.org"])
         #expect(server.connections == 2)
     }
-}
 
+    @Test func aServerThatCapsMessagesPerConnectionGetsANewOne() throws {
+        let server = try SMTPTestServer(.limit)
+        let smtp = try transport(server)
+        let messages = (1...5).map { Outbound(data: message(to: "s\($0)@example.org"), envelope: Envelope(sender: "team@example.org", recipients: ["s\($0)@example.org"])) }
+        for (index, outbound) in messages.enumerated() {
+            let next = index + 1 < messages.count ? messages[index + 1] : nil
+            #expect(reply(smtp.deliver(outbound.data, envelope: outbound.envelope, announcing: next)).hasPrefix("250 "))
+        }
+        #expect(try server.messages().count == 5)
+        #expect(server.connections == 3)
+    }
+}
