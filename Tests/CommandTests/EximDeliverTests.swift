@@ -29,4 +29,23 @@ import Testing
         #expect(message.contains("Subject: Hello ada") && message.contains("\n.dot line\nbody\n"))
         #expect(!message.contains("Bcc:") && !message.contains("X-Postroom-"))
     }
+
+    @Test func eximTakesAQueueOverOnePipelinedConnection() throws {
+        let exim = try EximTestServer()
+        let spool = try directory.spool()
+        for index in 1...20 {
+            let text = "From: team@example.org\nTo: s\(index)@school.example\nSubject: Hello \(index)\n"
+                + "X-Postroom-Envelope-To: s\(index)%40school.example\n\nbody \(index)\n"
+            try spool.maildir(.outgoing).add(Array(text.utf8), as: MessageName(base: "1795000000.M\(index)P1Q\(index).exim"))
+        }
+        let result = try Run.program("deliver", ["--spool", spool.root, "--smtp", exim.url, "--tls", "off"])
+        #expect(result.stdout == "sent 20, deferred 0, failed 0\n", "\(result.stderr)")
+        let delivered = try exim.delivered(count: 20)
+        #expect(delivered.count == 20)
+        #expect(Set(delivered.compactMap { $0.split(separator: "\n").last.map(String.init) }) == Set((1...20).map { "body \($0)" }))
+        let log = exim.mainLog()
+        #expect(!log.contains("synchronization error"), "\(log)")
+        // One connection carried all twenty (the other one logged is the test's readiness probe).
+        #expect(log.components(separatedBy: "closed by QUIT").count - 1 == 1, "\(log)")
+    }
 }

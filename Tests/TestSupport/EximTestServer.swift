@@ -30,6 +30,8 @@ public final class EximTestServer: @unchecked Sendable {
             local_interfaces = 127.0.0.1
             acl_smtp_rcpt = check_rcpt
             tls_advertise_hosts =
+            log_selector = +smtp_connection
+            smtp_accept_queue_per_connection = 0
 
             begin acl
             check_rcpt:
@@ -85,6 +87,11 @@ public final class EximTestServer: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(seconds)
         while Files.list(directory).count < count && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         return try Files.list(directory).map { try Files.text("\(directory)/\($0)") }
+    }
+
+    /// Exim's main log so far.
+    public func mainLog() -> String {
+        (try? Files.text(storage.file("log/mainlog"))) ?? ""
     }
 
     static func freePort() throws -> Int {
