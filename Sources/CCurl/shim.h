@@ -18,14 +18,6 @@ static inline CURLcode postroom_curl_setopt_pointer(CURL *handle, CURLoption opt
     return curl_easy_setopt(handle, option, value);
 }
 
-static inline CURLcode postroom_curl_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *value) {
-    return curl_easy_setopt(handle, option, value);
-}
-
-static inline CURLcode postroom_curl_setopt_offset(CURL *handle, CURLoption option, curl_off_t value) {
-    return curl_easy_setopt(handle, option, value);
-}
-
 typedef size_t (*postroom_curl_io_callback)(char *buffer, size_t size, size_t count, void *context);
 
 static inline CURLcode postroom_curl_setopt_io_callback(CURL *handle, CURLoption option, postroom_curl_io_callback value) {
@@ -47,10 +39,6 @@ static inline CURLcode postroom_curl_getinfo_string(CURL *handle, CURLINFO info,
 }
 
 static inline CURLcode postroom_curl_getinfo_socket(CURL *handle, CURLINFO info, curl_socket_t *value) {
-    return curl_easy_getinfo(handle, info, value);
-}
-
-static inline CURLcode postroom_curl_getinfo_double(CURL *handle, CURLINFO info, double *value) {
     return curl_easy_getinfo(handle, info, value);
 }
 

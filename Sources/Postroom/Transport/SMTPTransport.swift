@@ -4,8 +4,8 @@ import Glibc
 /// SMTP and SMTPS: libcurl opens one connection (TLS, STARTTLS, AUTH, timeouts) and it
 /// carries every message of the pass.
 ///
-/// The envelope goes in one write when the server offers PIPELINING (RFC 2920), so a message
-/// costs two round trips instead of four. A refusal of the sender or the recipient is followed
+/// With PIPELINING (RFC 2920) the envelope goes in one write and rides with the previous
+/// message's content, so a queue costs one round trip a message instead of four. A refusal of the sender or the recipient is followed
 /// by RSET and the connection stays open; a connection the server closed while idle is
 /// replaced before a message is given up on. A message with several recipients is sent only
 /// when the server accepts all of them.
@@ -204,6 +204,10 @@ public final class SMTPTransport: Transport {
             replies.append(try connection.reply(to: "DATA"))
         }
         if let dataReply = replies.last, dataReply.code != 354 {
+            // 2xx to DATA would read as sent with nothing sent: the server is confused.
+            guard !dataReply.isSuccess else {
+                return (.deferred(reply: "unexpected reply to DATA: \(dataReply.text)", relay: relay, connectionFailed: false), false)
+            }
             return (outcome(of: dataReply, relay: relay), !dataReply.closesConnection && reset(connection))
         }
         var content = wire
@@ -241,7 +245,7 @@ public final class SMTPTransport: Transport {
         case 500..<600: .failed(reply: reply.text, relay: relay)
         case 400..<500: .deferred(reply: reply.text, relay: relay, connectionFailed: false)
         // A reply out of place (354 to MAIL, 250 to DATA): the server is confused; try later.
-        default: .deferred(reply: "unexpected reply \(reply.text)", relay: relay, connectionFailed: false)
+        default: .deferred(reply: "unexpected reply: \(reply.text)", relay: relay, connectionFailed: false)
         }
     }
 }
