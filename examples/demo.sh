@@ -19,10 +19,12 @@ echo "== deliver (into the local maildir $SPOOL/mailbox)"
 "$BIN/deliver" --once
 echo
 "$BIN/postroom" status
-first=$(ls "$SPOOL/mailbox/new" | head -1)
+# A glob, not `ls | head`: under pipefail, head closing the pipe early fails the script.
+delivered=("$SPOOL"/mailbox/new/*)
+first=${delivered[0]##*/}
 cat <<TEXT
 
-Delivered mail:   ls $SPOOL/mailbox/new        ($(ls "$SPOOL/mailbox/new" | wc -l) messages)
+Delivered mail:   ls $SPOOL/mailbox/new        (${#delivered[@]} messages)
 One message:      cat $SPOOL/mailbox/new/$first
 Decoded header:   $BIN/postroom inspect $SPOOL/mailbox/new/$first
 What happened:    less $SPOOL/log
