@@ -2,13 +2,14 @@
 """A scripted SMTP server for the deliver tests, on a port the OS picks.
 
     smtp_server.py MODE DIR      MODE: accept | tempfail | permfail | drop | slow | secure
-                                       | plain | small | idle | utf8 | limit
+                                       | plain | small | idle | utf8 | limit | implicit
 
 "secure" offers STARTTLS with DIR/cert.pem and DIR/key.pem (made by the caller), requires it,
 and requires AUTH as postroom / s3cret. Every mode but "plain" offers PIPELINING (aiosmtpd
 reads pipelined commands but does not announce it); "small" limits messages to 1,000 bytes
 (SIZE 1000); "idle" closes a connection idle for a second; "utf8" offers SMTPUTF8; "limit"
-takes two messages a connection and answers 421 to the next MAIL.
+takes two messages a connection and answers 421 to the next MAIL; "implicit" speaks TLS from
+the first byte (SMTPS, port 465 style) with DIR/cert.pem.
 
 Prints "PORT <n>" once listening. Each accepted message is saved as DIR/<n>.eml with its
 envelope in DIR/<n>.envelope; DIR/connections counts connections. Runs until killed."""
@@ -78,17 +79,22 @@ def factory():
     with open(os.path.join(directory, "connections"), "w") as handle:
         handle.write(str(state["connections"]))
     if mode == "secure":
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem"))
-        return SMTP(Handler(), hostname="test.example", decode_data=False, tls_context=context, require_starttls=True,
+        return SMTP(Handler(), hostname="test.example", decode_data=False, tls_context=server_context(), require_starttls=True,
                     auth_required=True, auth_require_tls=True, auth_callback=check_login)
     return SMTP(Handler(), hostname="test.example", decode_data=False,
                 data_size_limit=1000 if mode == "small" else 33554432, timeout=1 if mode == "idle" else 300,
                 enable_SMTPUTF8=mode == "utf8")
 
 
+def server_context():
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem"))
+    return context
+
+
 async def main():
-    server = await asyncio.get_running_loop().create_server(factory, "127.0.0.1", 0)
+    implicit = server_context() if mode == "implicit" else None
+    server = await asyncio.get_running_loop().create_server(factory, "127.0.0.1", 0, ssl=implicit)
     print("PORT", server.sockets[0].getsockname()[1], flush=True)
     await server.serve_forever()
 

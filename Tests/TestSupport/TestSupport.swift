@@ -196,6 +196,8 @@ public final class SMTPTestServer: @unchecked Sendable {
         case utf8
         /// Accept two messages a connection, then answer 421 to MAIL.
         case limit
+        /// Accept over TLS from the first byte (SMTPS), with a self-signed certificate for 127.0.0.1.
+        case implicit
     }
 
     /// What the server recorded of one message's envelope.
@@ -220,10 +222,12 @@ public final class SMTPTestServer: @unchecked Sendable {
     public var directory: String { storage.path }
     private let storage = TemporaryDirectory("smtp")
     private let process: Process
+    private let mode: Mode
 
     /// Starts a server in `mode`, saving into a fresh directory.
     public init(_ mode: Mode) throws {
-        if mode == .secure {
+        self.mode = mode
+        if mode == .secure || mode == .implicit {
             let openssl = try Run.program("/usr/bin/openssl", [
                 "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
                 "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", storage.file("key.pem"), "-out", storage.file("cert.pem"),
@@ -245,8 +249,8 @@ public final class SMTPTestServer: @unchecked Sendable {
     // SIGKILL: the test runner may start children with SIGTERM ignored.
     deinit { Run.kill9(process) }
 
-    /// `smtp://127.0.0.1:PORT`.
-    public var url: String { "smtp://127.0.0.1:\(port)" }
+    /// `smtp://127.0.0.1:PORT`, or `smtps://` for mode `implicit`.
+    public var url: String { "\(mode == .implicit ? "smtps" : "smtp")://127.0.0.1:\(port)" }
 
     /// The saved messages, in arrival order.
     public func messages() throws -> [String] {
@@ -264,7 +268,7 @@ public final class SMTPTestServer: @unchecked Sendable {
             pipelined: object["pipelined"] as? Bool ?? false)
     }
 
-    /// The server's self-signed certificate (mode `secure`).
+    /// The server's self-signed certificate (modes `secure` and `implicit`).
     public var certificate: String { storage.file("cert.pem") }
 
     /// Connections accepted so far.

@@ -175,4 +175,29 @@ import Testing
         #expect(try server.messages().count == 5)
         #expect(server.connections == 3)
     }
+
+    @Test func smtpsCarriesMessagesOverTLSFromTheFirstByte() throws {
+        let server = try SMTPTestServer(.implicit)
+        var settings = SMTPTransport.Settings(url: server.url)
+        settings.caFile = server.certificate
+        let smtp = try SMTPTransport(settings: settings)
+        for index in 1...2 {
+            let outcome = smtp.deliver(message(to: "s@example.org"), envelope: Envelope(sender: "team@example.org", recipients: ["s\(index)@example.org"]))
+            #expect(reply(outcome).hasPrefix("250 "), "\(outcome)")
+        }
+        smtp.close()
+        #expect(server.connections == 1)
+        #expect(try server.messages().count == 2)
+    }
+
+    @Test func aLargeMessageGoesWholeThroughPartialWrites() throws {
+        let server = try SMTPTestServer(.accept)
+        let smtp = try transport(server)
+        let line = String(repeating: "x", count: 76) + "\n"
+        let body = String(repeating: line, count: 40_000) + ".a dot line at the end\n"
+        let outcome = smtp.deliver(message(to: "s@example.org", body: body), envelope: Envelope(sender: "team@example.org", recipients: ["s@example.org"]))
+        #expect(reply(outcome).hasPrefix("250 "), "\(outcome)")
+        let received = try #require(try server.messages().first)
+        #expect(received.hasSuffix(body.replacingOccurrences(of: "\n", with: "\r\n")))
+    }
 }
