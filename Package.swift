@@ -68,7 +68,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["Postroom"],
+            dependencies: ["Postroom", "CSystem"],
             path: "Tests/TestSupport"
         ),
         .testTarget(

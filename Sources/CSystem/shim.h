@@ -11,4 +11,8 @@ int sync_file_range(int fd, __off64_t offset, __off64_t nbytes, unsigned int fla
 
 #define POSTROOM_SYNC_FILE_RANGE_WRITE 2
 
+/* pipe2(2), also _GNU_SOURCE only: a pipe whose ends are close-on-exec from the start, so a
+   child another thread spawns at that moment cannot inherit them and hold them open. */
+int pipe2(int pipefd[2], int flags);
+
 #endif

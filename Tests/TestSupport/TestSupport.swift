@@ -60,37 +60,11 @@ public enum Run {
     public static func program(
         _ executable: String, _ arguments: [String] = [], input: [UInt8] = [], environment: [String: String] = [:]
     ) throws -> ProcessResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable.contains("/") ? executable : binary(executable))
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "POSTROOM_SPOOL")
         env.removeValue(forKey: "POSTROOM_CONFIG")
         for (key, value) in environment { env[key] = value }
-        process.environment = env
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        // Read both pipes while the process runs so neither fills up and blocks it.
-        let outBox = DataBox(), errBox = DataBox()
-        let group = DispatchGroup()
-        for (pipe, box) in [(stdout, outBox), (stderr, errBox)] {
-            group.enter()
-            DispatchQueue.global().async {
-                box.data = pipe.fileHandleForReading.readDataToEndOfFile()
-                group.leave()
-            }
-        }
-        if !input.isEmpty { stdin.fileHandleForWriting.write(Data(input)) }
-        try? stdin.fileHandleForWriting.close()
-        process.waitUntilExit()
-        group.wait()
-        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-        return ProcessResult(
-            status: status, stdout: String(decoding: outBox.data, as: UTF8.self),
-            stderr: String(decoding: errBox.data, as: UTF8.self))
+        return try ChildProcess.run(executable.contains("/") ? executable : binary(executable), arguments, input: input, environment: env)
     }
 
     /// Starts `executable` in the background; read its first output line with `firstLine(of:)`.
@@ -120,10 +94,6 @@ public enum Run {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
-}
-
-private final class DataBox: @unchecked Sendable {
-    var data = Data()
 }
 
 /// Small file helpers for assertions.
