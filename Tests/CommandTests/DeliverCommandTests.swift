@@ -161,6 +161,8 @@ import Testing
         #expect(result.status == 75)
         #expect(result.stdout == "sent 0, deferred 5, failed 0; stopped early: 5 connection failures in a row\n")
         #expect(Files.list(spool.maildir(.outgoing).path(of: .new)).count == 2)
+        // The message claimed ahead of the stop went back, not left in cur/ for recovery.
+        #expect(Files.list(spool.maildir(.outgoing).path(of: .cur)).isEmpty)
         #expect(result.stderr.contains("pass stopped after 5 connection failures in a row"))
     }
 

@@ -3,13 +3,15 @@
 
     smtp_server.py MODE DIR      MODE: accept | tempfail | permfail | drop | slow | secure
                                        | plain | small | idle | utf8 | limit | implicit
+                                       | confused
 
 "secure" offers STARTTLS with DIR/cert.pem and DIR/key.pem (made by the caller), requires it,
 and requires AUTH as postroom / s3cret. Every mode but "plain" offers PIPELINING (aiosmtpd
 reads pipelined commands but does not announce it); "small" limits messages to 1,000 bytes
 (SIZE 1000); "idle" closes a connection idle for a second; "utf8" offers SMTPUTF8; "limit"
 takes two messages a connection and answers 421 to the next MAIL; "implicit" speaks TLS from
-the first byte (SMTPS, port 465 style) with DIR/cert.pem.
+the first byte (SMTPS, port 465 style) with DIR/cert.pem; "confused" answers DATA with 250
+instead of 354.
 
 Prints "PORT <n>" once listening. Each accepted message is saved as DIR/<n>.eml with its
 envelope in DIR/<n>.envelope; DIR/connections counts connections. Runs until killed."""
@@ -68,6 +70,11 @@ class Handler:
         return f"250 2.0.0 Ok: queued as Q{number}"
 
 
+class Confused(SMTP):
+    async def smtp_DATA(self, arg):
+        await self.push("250 2.0.0 no data needed")
+
+
 def check_login(mechanism, login, password):
     # aiosmtpd 1.4's newer "authenticator" hook never answers a failed login; this one does (535).
     state["login"] = login.decode()
@@ -81,7 +88,8 @@ def factory():
     if mode == "secure":
         return SMTP(Handler(), hostname="test.example", decode_data=False, tls_context=server_context(), require_starttls=True,
                     auth_required=True, auth_require_tls=True, auth_callback=check_login)
-    return SMTP(Handler(), hostname="test.example", decode_data=False,
+    server_class = Confused if mode == "confused" else SMTP
+    return server_class(Handler(), hostname="test.example", decode_data=False,
                 data_size_limit=1000 if mode == "small" else 33554432, timeout=1 if mode == "idle" else 300,
                 enable_SMTPUTF8=mode == "utf8")
 

@@ -168,6 +168,8 @@ public final class SMTPTestServer: @unchecked Sendable {
         case limit
         /// Accept over TLS from the first byte (SMTPS), with a self-signed certificate for 127.0.0.1.
         case implicit
+        /// Answer DATA with 250 instead of 354.
+        case confused
     }
 
     /// What the server recorded of one message's envelope.

@@ -74,9 +74,9 @@ public final class DeliverStage: @unchecked Sendable {
                 defer { transport.close() }
                 let syncs = PendingSyncs()
                 defer { try? syncs.flush() }
-                // The next message is claimed before the current one is sent, so a transport
+                // The next message is claimed before the current one is sent when the transport
                 // can start on it early (SMTP pipelining); under --rate each waits its turn.
-                let lookahead = rate == nil
+                let lookahead = rate == nil && transport.startsNextEarly
                 var upcoming: Prepared?
                 defer { _ = try? upcoming?.claim.release(syncing: false) }
                 var mine = Summary()

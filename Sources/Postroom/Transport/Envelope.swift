@@ -77,6 +77,8 @@ public protocol Transport: AnyObject {
     /// Sends `data`, knowing that `next` comes after it: a transport may start on `next`
     /// early, and then the next call must deliver `next`.
     func deliver(_ data: [UInt8], envelope: Envelope, announcing next: Outbound?) -> DeliveryOutcome
+    /// Whether knowing the next message helps (so the stage claims it ahead).
+    var startsNextEarly: Bool { get }
     /// Closes connections; called at the end of a pass.
     func close()
 }
@@ -86,4 +88,7 @@ extension Transport {
     public func deliver(_ data: [UInt8], envelope: Envelope, announcing next: Outbound?) -> DeliveryOutcome {
         deliver(data, envelope: envelope)
     }
+
+    /// They gain nothing from a message claimed ahead.
+    public var startsNextEarly: Bool { false }
 }

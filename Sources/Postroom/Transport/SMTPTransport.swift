@@ -74,6 +74,9 @@ public final class SMTPTransport: Transport {
         deliver(data, envelope: envelope, announcing: nil)
     }
 
+    /// The next message's envelope can ride with this one's content.
+    public var startsNextEarly: Bool { true }
+
     /// Sends a message and, with PIPELINING, the envelope of `next` in the same write as its
     /// content (RFC 2920 3.1 lets message content open a group), so that a queue costs one
     /// round trip a message. The next call must then deliver `next`.

@@ -200,4 +200,21 @@ import Testing
         let received = try #require(try server.messages().first)
         #expect(received.hasSuffix(body.replacingOccurrences(of: "\n", with: "\r\n")))
     }
+
+    @Test func a2xxReplyToDATAIsNotADelivery() throws {
+        let server = try SMTPTestServer(.confused)
+        let smtp = try transport(server)
+        for index in 1...2 {
+            let outcome = smtp.deliver(message(to: "s@example.org"), envelope: Envelope(sender: "team@example.org", recipients: ["s\(index)@example.org"]))
+            guard case .deferred(let reply, _, let connectionFailed) = outcome else {
+                Issue.record("\(outcome)")
+                return
+            }
+            #expect(reply == "unexpected reply to DATA: 250 2.0.0 no data needed")
+            #expect(!connectionFailed)
+        }
+        // The connection was in an unknown state after each: a new one for the second message.
+        #expect(server.connections == 2)
+        #expect(try server.messages().isEmpty)
+    }
 }
