@@ -11,8 +11,6 @@ final class SMTPConnection {
     struct Failure: Error {
         /// What failed, for the log and the deferred message.
         var description: String
-        /// libcurl's code when opening the connection failed.
-        var code: CURLcode?
         /// The relay as far as it was reached.
         var relay: String?
         /// The server retired a used connection (421 before the transaction began), so the
@@ -92,7 +90,7 @@ final class SMTPConnection {
             let error = code == CURLE_OK ? "no connection" : String(cString: curl_easy_strerror(code))
             dispose(handle, socket: socket)
             let description = dialogue.lastReply.map { "\(error): \($0.text)" } ?? error
-            return .failure(Failure(description: description, code: code, relay: relay))
+            return .failure(Failure(description: description, relay: relay))
         }
         let capabilities = dialogue.ehloReply.map { SMTPCapabilities(ehloLines: $0.lines) } ?? SMTPCapabilities()
         return .success(SMTPConnection(

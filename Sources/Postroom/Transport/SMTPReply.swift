@@ -72,7 +72,7 @@ struct SMTPReplyReader {
     private var lines: [String] = []
     private var code = 0
 
-    /// Bytes as they arrived.
+    /// Bytes as they arrived; what earlier replies used up is dropped first.
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
         if start > 0 && start == buffer.count {
             buffer.removeAll(keepingCapacity: true)
@@ -80,9 +80,6 @@ struct SMTPReplyReader {
         }
         buffer.append(contentsOf: bytes)
     }
-
-    /// Whether bytes are waiting that do not yet make a whole reply.
-    var hasPartialReply: Bool { start < buffer.count || !lines.isEmpty }
 
     /// Bytes received and not yet part of a reply: a guard against a server that never ends a line.
     var pendingByteCount: Int { buffer.count - start }
@@ -106,10 +103,6 @@ struct SMTPReplyReader {
             if !continues {
                 let reply = SMTPReply(code: code, lines: lines)
                 lines.removeAll()
-                if start == buffer.count {
-                    buffer.removeAll(keepingCapacity: true)
-                    start = 0
-                }
                 return reply
             }
         }

@@ -5,10 +5,10 @@ import Glibc
 /// carries every message of the pass.
 ///
 /// With PIPELINING (RFC 2920) the envelope goes in one write and rides with the previous
-/// message's content, so a queue costs one round trip a message instead of four. A refusal of the sender or the recipient is followed
-/// by RSET and the connection stays open; a connection the server closed while idle is
-/// replaced before a message is given up on. A message with several recipients is sent only
-/// when the server accepts all of them.
+/// message's content, so a queue costs one round trip a message instead of four. A refusal
+/// of the sender or the recipient is followed by RSET and the connection stays open; a
+/// connection the server closed while idle is replaced before a message is given up on. A
+/// message with several recipients is sent only when the server accepts all of them.
 public final class SMTPTransport: Transport {
     /// How STARTTLS is used on `smtp://` URLs.
     public enum TLSPolicy: String, Sendable, CaseIterable {
