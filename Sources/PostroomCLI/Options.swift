@@ -4,11 +4,20 @@ import Postroom
 /// `--spool` and `--config`, accepted by every command.
 public struct SpoolOptions: ParsableArguments {
     /// The spool directory (default: `$POSTROOM_SPOOL`, then `spool` in the configuration).
-    @Option(name: .long, help: ArgumentHelp("The spool directory.", discussion: "Default: $POSTROOM_SPOOL, then 'spool' in postroom.conf, then /var/spool/postroom.", valueName: "dir"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The spool directory.",
+            discussion: "Default: $POSTROOM_SPOOL, then 'spool' in postroom.conf, then /var/spool/postroom.",
+            valueName: "dir"))
     public var spool: String?
 
     /// The configuration file (default: `$POSTROOM_CONFIG`, then /etc/postroom/postroom.conf).
-    @Option(name: .long, help: ArgumentHelp("The configuration file.", discussion: "Default: $POSTROOM_CONFIG, then /etc/postroom/postroom.conf if it exists.", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The configuration file.",
+            discussion: "Default: $POSTROOM_CONFIG, then /etc/postroom/postroom.conf if it exists.", valueName: "file"))
     public var config: String?
 
     public init() {}

@@ -7,15 +7,23 @@ public struct RequestOptions: ParsableArguments {
     public var recipients: String?
 
     /// The send-to modes.
-    @Option(name: .customLong("send-to"), help: ArgumentHelp("Whose copies: self, guardian, emergency, or a comma-separated combination.", valueName: "modes"))
+    @Option(
+        name: .customLong("send-to"),
+        help: ArgumentHelp(
+            "Whose copies: self, guardian, emergency, or a comma-separated combination.", valueName: "modes"))
     public var sendTo = "self"
 
     /// Shared variables.
-    @Option(name: .customLong("var"), help: ArgumentHelp("A shared template variable; dotted names nest (program.niceName=Splash).", valueName: "name=value"))
+    @Option(
+        name: .customLong("var"),
+        help: ArgumentHelp(
+            "A shared template variable; dotted names nest (program.niceName=Splash).", valueName: "name=value"))
     public var variables: [String] = []
 
     /// Files to attach.
-    @Option(name: .customLong("attach"), help: ArgumentHelp("A file to attach to every message (repeatable).", valueName: "file"))
+    @Option(
+        name: .customLong("attach"),
+        help: ArgumentHelp("A file to attach to every message (repeatable).", valueName: "file"))
     public var attachments: [String] = []
 
     /// Not bulk mail.
@@ -32,7 +40,8 @@ public struct RequestOptions: ParsableArguments {
         for text in variables { parsed.append(try Request.variable(text)) }
         let template = try MessageFile.readStandardInput()
         return try Request.fromFiles(
-            template: template, recipientsPath: recipients, sendTo: sendTo, variables: parsed, attachmentPaths: attachments,
+            template: template, recipientsPath: recipients, sendTo: sendTo, variables: parsed,
+            attachmentPaths: attachments,
             isBulk: !notBulk)
     }
 }
@@ -57,7 +66,9 @@ public final class ProgressBar: @unchecked Sendable {  // updated from one threa
         if let total, total > 0 {
             let width = 30
             let filled = min(width, count * width / total)
-            line += "/\(total) [" + String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled) + "]"
+            line +=
+                "/\(total) [" + String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
+                + "]"
         }
         StandardStream.write(line, to: 2)
     }

@@ -17,7 +17,8 @@ struct DeliverCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The relay: smtp://host:port or smtps://host:port.", valueName: "url"))
     var smtp: String?
 
-    @Option(help: ArgumentHelp("Pipe each message into this sendmail-compatible program instead.", valueName: "program"))
+    @Option(
+        help: ArgumentHelp("Pipe each message into this sendmail-compatible program instead.", valueName: "program"))
     var sendmail: String?
 
     @Option(help: ArgumentHelp("Deliver into this maildir instead of over SMTP.", valueName: "dir"))
@@ -29,10 +30,14 @@ struct DeliverCommand: ParsableCommand {
     @Option(help: ArgumentHelp("AUTH user name.", valueName: "name"))
     var user: String?
 
-    @Option(name: .customLong("password-file"), help: ArgumentHelp("AUTH password, in a file only its owner can read.", valueName: "file"))
+    @Option(
+        name: .customLong("password-file"),
+        help: ArgumentHelp("AUTH password, in a file only its owner can read.", valueName: "file"))
     var passwordFile: String?
 
-    @Option(name: .customLong("ca-file"), help: ArgumentHelp("Trust this CA bundle (a private or self-signed certificate).", valueName: "file"))
+    @Option(
+        name: .customLong("ca-file"),
+        help: ArgumentHelp("Trust this CA bundle (a private or self-signed certificate).", valueName: "file"))
     var caFile: String?
 
     @Option(name: .customLong("connect-timeout"), help: "Seconds to wait for a connection.")
@@ -50,19 +55,30 @@ struct DeliverCommand: ParsableCommand {
     @Option(name: .customLong("max-messages"), help: "Send at most this many messages in the pass.")
     var maxMessages: Int?
 
-    @Option(help: ArgumentHelp("Send at most this many messages per second, over all connections (10/s or 10).", valueName: "n/s"))
+    @Option(
+        help: ArgumentHelp(
+            "Send at most this many messages per second, over all connections (10/s or 10).", valueName: "n/s"))
     var rate: String?
 
-    @Option(name: .customLong("retain-sent"), help: ArgumentHelp("After the pass, remove records older than this from sent/ (30d, 12h).", valueName: "duration"))
+    @Option(
+        name: .customLong("retain-sent"),
+        help: ArgumentHelp(
+            "After the pass, remove records older than this from sent/ (30d, 12h).", valueName: "duration"))
     var retainSent: String?
 
-    @Flag(name: .customLong("failure-reports"), help: "Send an RFC 3464 failure report to the sender of each message that fails for good.")
+    @Flag(
+        name: .customLong("failure-reports"),
+        help: "Send an RFC 3464 failure report to the sender of each message that fails for good.")
     var failureReports = false
 
-    @Option(name: .customLong("bounce-address"), help: ArgumentHelp("Envelope sender for messages that name none (else From).", valueName: "address"))
+    @Option(
+        name: .customLong("bounce-address"),
+        help: ArgumentHelp("Envelope sender for messages that name none (else From).", valueName: "address"))
     var bounceAddress: String?
 
-    @Option(name: .customLong("healthcheck-url"), help: ArgumentHelp("Request this URL after each pass (a monitoring ping).", valueName: "url"))
+    @Option(
+        name: .customLong("healthcheck-url"),
+        help: ArgumentHelp("Request this URL after each pass (a monitoring ping).", valueName: "url"))
     var healthcheckURL: String?
 
     @Option(name: .customLong("healthcheck-method"), help: "GET, POST (the pass summary as body) or HEAD.")
@@ -83,7 +99,11 @@ struct DeliverCommand: ParsableCommand {
     @Option(help: "With --watch: the longest sleep between passes, in seconds.")
     var interval = 60
 
-    @Option(name: .customLong("dry-run"), help: ArgumentHelp("Print what a server would receive for this message file (- for standard input); send nothing.", valueName: "file"))
+    @Option(
+        name: .customLong("dry-run"),
+        help: ArgumentHelp(
+            "Print what a server would receive for this message file (- for standard input); send nothing.",
+            valueName: "file"))
     var dryRun: String?
 
     func run() throws {
@@ -100,7 +120,8 @@ struct DeliverCommand: ParsableCommand {
             let spool = try Spool.open(configuration.spool(flag: options.spool).root)
             guard connections >= 1 else { throw .usage("--connections must be at least 1") }
             let healthCheck = try healthcheckURL.map { (url) throws(PostroomError) in
-                try HealthCheck(url: url, method: healthcheckMethod, expectedStatus: healthcheckStatus, timeout: healthcheckTimeout)
+                try HealthCheck(
+                    url: url, method: healthcheckMethod, expectedStatus: healthcheckStatus, timeout: healthcheckTimeout)
             }
             let makeTransport = try transportFactory(spool: spool)
             _ = try makeTransport().close()  // check the settings before touching the queue
@@ -126,11 +147,14 @@ struct DeliverCommand: ParsableCommand {
                 var line = "sent \(summary.sent), deferred \(summary.deferred), failed \(summary.failed)"
                 if let reason = summary.stoppedEarly { line += "; stopped early: \(reason)" }
                 if let healthCheck, let problem = healthCheck.ping(summary: line) {
-                    log.record(nil, ["url": healthCheck.url], status: "warning", detail: "health check failed: \(problem)")
+                    log.record(
+                        nil, ["url": healthCheck.url], status: "warning", detail: "health check failed: \(problem)")
                 }
                 guard let watcher else {
                     StandardStream.write(line + "\n", to: 1)
-                    if let reason = summary.stoppedEarly { throw .temporary("the relay could not be reached (\(reason))") }
+                    if let reason = summary.stoppedEarly {
+                        throw .temporary("the relay could not be reached (\(reason))")
+                    }
                     return
                 }
                 // With the relay down, wait the whole interval instead of retrying at once.
@@ -140,7 +164,8 @@ struct DeliverCommand: ParsableCommand {
         }
     }
 
-    private func transportFactory(spool: Spool) throws(PostroomError) -> @Sendable () throws(PostroomError) -> Transport {
+    private func transportFactory(spool: Spool) throws(PostroomError) -> @Sendable () throws(PostroomError) -> Transport
+    {
         if [smtp, sendmail, maildir].compactMap({ $0 }).count > 1 {
             throw .usage("choose one of --smtp, --sendmail and --maildir")
         }
@@ -163,7 +188,8 @@ struct DeliverCommand: ParsableCommand {
         settings.responseTimeout = replyTimeout
         if let passwordFile {
             guard user != nil else { throw .usage("--password-file needs --user") }
-            settings.password = String(decoding: try SecretFile.read(passwordFile, purpose: "SMTP password"), as: UTF8.self)
+            settings.password = String(
+                decoding: try SecretFile.read(passwordFile, purpose: "SMTP password"), as: UTF8.self)
         }
         let chosen = settings
         return { () throws(PostroomError) in try SMTPTransport(settings: chosen) }

@@ -23,8 +23,12 @@ struct ExpandCommand: ParsableCommand {
     func run() throws {
         try runReportingErrors("expand") { () throws(PostroomError) in
             if stdout {
-                guard request.recipients != nil else { throw .usage("--stdout needs --recipients and a template on standard input") }
-                guard request.attachments.isEmpty else { throw .usage("--stdout cannot carry --attach; submit into the spool instead") }
+                guard request.recipients != nil else {
+                    throw .usage("--stdout needs --recipients and a template on standard input")
+                }
+                guard request.attachments.isEmpty else {
+                    throw .usage("--stdout cannot carry --attach; submit into the spool instead")
+                }
                 try JobStream.write(try request.request(), suppression: SuppressionList(text: ""))
                 return
             }
@@ -36,7 +40,9 @@ struct ExpandCommand: ParsableCommand {
             var summaries: [Expander.Summary] = []
             if request.recipients != nil {
                 let name = try expander.submit(try request.request())
-                if let claim = try spool.maildir(.request).claim(name.fileName), let summary = try expander.expand(claim) {
+                if let claim = try spool.maildir(.request).claim(name.fileName),
+                    let summary = try expander.expand(claim)
+                {
                     summaries.append(summary)
                 }
                 try log.sync()

@@ -7,7 +7,9 @@ struct InitCommand: ParsableCommand {
         commandName: "init",
         abstract: "Create the spool directories, log and suppress files (idempotent).")
 
-    @Argument(help: ArgumentHelp("The spool to create (default: --spool, $POSTROOM_SPOOL, the configuration).", valueName: "dir"))
+    @Argument(
+        help: ArgumentHelp(
+            "The spool to create (default: --spool, $POSTROOM_SPOOL, the configuration).", valueName: "dir"))
     var directory: String?
 
     @OptionGroup var options: SpoolOptions

@@ -15,7 +15,9 @@ struct RenderCommand: ParsableCommand {
 
     @OptionGroup var options: SpoolOptions
 
-    @Option(name: .customLong("var"), help: ArgumentHelp("A template variable, winning over the request's (repeatable).", valueName: "name=value"))
+    @Option(
+        name: .customLong("var"),
+        help: ArgumentHelp("A template variable, winning over the request's (repeatable).", valueName: "name=value"))
     var variables: [String] = []
 
     @Flag(name: .customLong("allow-missing"), help: "Render values the data lacks as empty instead of failing the job.")
@@ -34,7 +36,8 @@ struct RenderCommand: ParsableCommand {
             var extra: [(name: String, value: String)] = []
             for text in variables { extra.append(try Request.variable(text)) }
             if filter || (!queue && Terminal.standardInputHasData) {
-                let message = try StandaloneRender.render(try MessageFile.readStandardInput(), renderer: renderer, variables: extra)
+                let message = try StandaloneRender.render(
+                    try MessageFile.readStandardInput(), renderer: renderer, variables: extra)
                 OutputStream.writeAll(message.bytes, to: 1)
                 return
             }

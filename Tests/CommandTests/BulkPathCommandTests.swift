@@ -22,10 +22,16 @@ import Testing
     }
 
     @Test func submitExpandRenderEndToEnd() throws {
-        let spool = try spoolWithList("email,first_name,guardian_name,guardian_email\na@example.org,Ada,Anne,anne@example.org\nb@example.org,Bo,,\n")
+        let spool = try spoolWithList(
+            "email,first_name,guardian_name,guardian_email\na@example.org,Ada,Anne,anne@example.org\nb@example.org,Bo,,\n"
+        )
         let env = ["POSTROOM_SPOOL": spool.root]
-        let submit = try Run.program("postroom", ["submit", "--recipients", directory.file("students.csv"), "--send-to", "self,guardian",
-                                                  "--var", "program.niceName=Splash 2026"], input: Array(Self.template.utf8), environment: env)
+        let submit = try Run.program(
+            "postroom",
+            [
+                "submit", "--recipients", directory.file("students.csv"), "--send-to", "self,guardian",
+                "--var", "program.niceName=Splash 2026",
+            ], input: Array(Self.template.utf8), environment: env)
         #expect(submit.status == 0, "\(submit.stderr)")
         let name = submit.stdout.trimmingCharacters(in: .newlines)
         #expect(Files.list(spool.maildir(.request).path(of: .new)) == [name])
@@ -54,30 +60,44 @@ import Testing
 
     @Test func unknownSendToModeExits64NamingTheValidOnes() throws {
         let spool = try spoolWithList("email\na@example.org\n")
-        let result = try Run.program("postroom", ["submit", "--spool", spool.root, "--recipients", directory.file("students.csv"), "--send-to", "self,parents"],
-                                     input: Array(Self.template.utf8))
+        let result = try Run.program(
+            "postroom",
+            [
+                "submit", "--spool", spool.root, "--recipients", directory.file("students.csv"), "--send-to",
+                "self,parents",
+            ],
+            input: Array(Self.template.utf8))
         #expect(result.status == 64)
-        #expect(result.stderr.contains("unknown send-to mode \"parents\"; valid modes are self, guardian and emergency"))
+        #expect(
+            result.stderr.contains("unknown send-to mode \"parents\"; valid modes are self, guardian and emergency"))
         #expect(Files.list(spool.maildir(.request).path(of: .new)).isEmpty)
     }
 
     @Test func aBrokenTemplateOrListIsRefusedAtSubmission() throws {
         let spool = try spoolWithList("name\nAda\n")
-        let noEmail = try Run.program("postroom", ["submit", "--spool", spool.root, "--recipients", directory.file("students.csv")], input: Array(Self.template.utf8))
+        let noEmail = try Run.program(
+            "postroom", ["submit", "--spool", spool.root, "--recipients", directory.file("students.csv")],
+            input: Array(Self.template.utf8))
         #expect(noEmail.status == 65)
         #expect(noEmail.stderr.contains("has no 'email' column"))
         try Files.write(directory.file("students.csv"), "email\na@example.org\n")
-        let badTemplate = try Run.program("postroom", ["submit", "--spool", spool.root, "--recipients", directory.file("students.csv")], input: Array("Subject: x\nno blank line\n".utf8))
+        let badTemplate = try Run.program(
+            "postroom", ["submit", "--spool", spool.root, "--recipients", directory.file("students.csv")],
+            input: Array("Subject: x\nno blank line\n".utf8))
         #expect(badTemplate.status == 65)
-        let missingList = try Run.program("postroom", ["submit", "--spool", spool.root, "--recipients", directory.file("nope.csv")], input: Array(Self.template.utf8))
+        let missingList = try Run.program(
+            "postroom", ["submit", "--spool", spool.root, "--recipients", directory.file("nope.csv")],
+            input: Array(Self.template.utf8))
         #expect(missingList.status == 66)
         #expect(Files.list(spool.maildir(.request).path(of: .new)).isEmpty)
     }
 
     @Test func expandAsAFilterWritesJobsStraightIntoTheSpool() throws {
         let spool = try spoolWithList("email,first_name\na@example.org,Ada\n")
-        let result = try Run.program("expand", ["--spool", spool.root, "--recipients", directory.file("students.csv"), "--var", "program.niceName=S"],
-                                     input: Array(Self.template.utf8))
+        let result = try Run.program(
+            "expand",
+            ["--spool", spool.root, "--recipients", directory.file("students.csv"), "--var", "program.niceName=S"],
+            input: Array(Self.template.utf8))
         #expect(result.status == 0)
         #expect(result.stdout.hasSuffix(": expanded 1 of 1\n"))
         #expect(Files.list(spool.maildir(.expanded).path(of: .new)).count == 1)
@@ -85,8 +105,9 @@ import Testing
 
     @Test func expandToStdoutPipesIntoRenderAsAFilter() throws {
         try Files.write(directory.file("students.csv"), "email,first_name\nzoe@example.org,Zoë\n")
-        let jobs = try Run.program("expand", ["--stdout", "--recipients", directory.file("students.csv"), "--var", "program.niceName=Splash"],
-                                   input: Array(Self.template.utf8))
+        let jobs = try Run.program(
+            "expand", ["--stdout", "--recipients", directory.file("students.csv"), "--var", "program.niceName=Splash"],
+            input: Array(Self.template.utf8))
         #expect(jobs.status == 0)
         #expect(jobs.stdout.hasPrefix("From MAILER-DAEMON "))
         // Strip the mbox envelope line and trailing blank line of the single job.
@@ -101,31 +122,44 @@ import Testing
     }
 
     @Test func renderAsAFilterFailsWithExit65NamingMissingValues() throws {
-        let result = try Run.program("render", ["--filter"], input: Array("From: t@example.org\nTo: a@example.org\nSubject: {{ x }}\n\nhi\n".utf8))
+        let result = try Run.program(
+            "render", ["--filter"],
+            input: Array("From: t@example.org\nTo: a@example.org\nSubject: {{ x }}\n\nhi\n".utf8))
         #expect(result.status == 65)
-        #expect(result.stderr == "render: malformed job: the data has no value for {{ x }} (add the column or --var, or render with --allow-missing)\n")
-        let allowed = try Run.program("render", ["--filter", "--allow-missing"], input: Array("From: t@example.org\nTo: a@example.org\nSubject: {{ x }}\n\nhi\n".utf8))
+        #expect(
+            result.stderr
+                == "render: malformed job: the data has no value for {{ x }} (add the column or --var, or render with --allow-missing)\n"
+        )
+        let allowed = try Run.program(
+            "render", ["--filter", "--allow-missing"],
+            input: Array("From: t@example.org\nTo: a@example.org\nSubject: {{ x }}\n\nhi\n".utf8))
         #expect(allowed.status == 0)
-        let withVar = try Run.program("render", ["--filter", "--var", "x=given", "--var", "user.first_name=Ada"],
-                                      input: Array("From: t@example.org\nTo: a@example.org\nSubject: {{ x }} {{ user.first_name }}\n\nhi\n".utf8))
+        let withVar = try Run.program(
+            "render", ["--filter", "--var", "x=given", "--var", "user.first_name=Ada"],
+            input: Array("From: t@example.org\nTo: a@example.org\nSubject: {{ x }} {{ user.first_name }}\n\nhi\n".utf8))
         #expect(try Message(parsing: Array(withVar.stdout.utf8)).value(of: "Subject") == "given Ada")
     }
 
     @Test func sendingDomainsComeFromTheConfiguration() throws {
         try Files.write(directory.file("postroom.conf"), "sending_domains = example.org\n")
-        let result = try Run.program("render", ["--filter", "--config", directory.file("postroom.conf")],
-                                     input: Array("From: Bob <bob@gmail.com>\nTo: a@example.org\nSubject: s\n\nhi\n".utf8))
+        let result = try Run.program(
+            "render", ["--filter", "--config", directory.file("postroom.conf")],
+            input: Array("From: Bob <bob@gmail.com>\nTo: a@example.org\nSubject: s\n\nhi\n".utf8))
         #expect(result.status == 65)
-        #expect(result.stderr.contains("bob@gmail.com is not in a sending domain (example.org): receivers checking DMARC will reject it"))
+        #expect(
+            result.stderr.contains(
+                "bob@gmail.com is not in a sending domain (example.org): receivers checking DMARC will reject it"))
     }
 
     @Test(arguments: [0.05, 0.2, 0.5])
     func killingExpandAndRenderMidwayLosesAndDuplicatesNothing(_ delay: Double) throws {
         let count = 5_000
-        let spool = try spoolWithList("email,first_name\n" + (1...count).map { "s\($0)@example.org,S\($0)" }.joined(separator: "\n") + "\n")
+        let spool = try spoolWithList(
+            "email,first_name\n" + (1...count).map { "s\($0)@example.org,S\($0)" }.joined(separator: "\n") + "\n")
         let env = ["POSTROOM_SPOOL": spool.root]
-        let submit = try Run.program("postroom", ["submit", "--recipients", directory.file("students.csv"), "--var", "program.niceName=S"],
-                                     input: Array(Self.template.utf8), environment: env)
+        let submit = try Run.program(
+            "postroom", ["submit", "--recipients", directory.file("students.csv"), "--var", "program.niceName=S"],
+            input: Array(Self.template.utf8), environment: env)
         let name = submit.stdout.trimmingCharacters(in: .newlines)
         for stage in ["expand", "render"] {
             let process = Process()

@@ -55,7 +55,8 @@ import Testing
         #expect(Set(Files.list(spool.maildir(.sent).path(of: .cur))) == Set(names.map { $0 + ":2," }))
         #expect(Files.list(spool.maildir(.outgoing).path(of: .new)).isEmpty)
         // The sent copy keeps its control fields: mark and route need them later.
-        #expect(try Files.text(spool.maildir(.sent).path(of: .cur) + "/\(names[0]):2,").contains("X-Postroom-Envelope-To"))
+        #expect(
+            try Files.text(spool.maildir(.sent).path(of: .cur) + "/\(names[0]):2,").contains("X-Postroom-Envelope-To"))
         let log = try Files.text(spool.logPath)
         #expect(log.contains("\(names[0]): to=<s1@example.org>, relay=127.0.0.1[127.0.0.1]:\(server.port), delay="))
         #expect(log.contains(", dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as Q"))
@@ -75,7 +76,8 @@ import Testing
         let modified = try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date
         let mtime = Int(modified?.timeIntervalSince1970 ?? 0)
         #expect(mtime >= before + 300 && mtime <= Timestamp.now().seconds + 330)
-        #expect(result.stderr.contains("dsn=4.3.0, status=deferred (451 4.3.0 Mailbox temporarily unavailable, try later)"))
+        #expect(
+            result.stderr.contains("dsn=4.3.0, status=deferred (451 4.3.0 Mailbox temporarily unavailable, try later)"))
         // Not due yet: the next pass leaves it alone.
         let again = try Run.program("deliver", ["--spool", spool.root, "--smtp", server.url, "--tls", "off"])
         #expect(again.stdout == "sent 0, deferred 0, failed 0\n")
@@ -84,7 +86,9 @@ import Testing
     @Test func aDueDeferredMessageIsSentAndKeepsItsName() throws {
         let server = try SMTPTestServer(.accept)
         let spool = try directory.spool()
-        try spool.maildir(.deferred).add(Array(message(7).utf8), as: MessageName(base: "1700000000.M1P1Q1.test"), modificationTime: Timestamp.now().seconds - 10)
+        try spool.maildir(.deferred).add(
+            Array(message(7).utf8), as: MessageName(base: "1700000000.M1P1Q1.test"),
+            modificationTime: Timestamp.now().seconds - 10)
         let result = try Run.program("deliver", ["--spool", spool.root, "--smtp", server.url, "--tls", "off"])
         #expect(result.stdout == "sent 1, deferred 0, failed 0\n")
         #expect(Files.list(spool.maildir(.sent).path(of: .cur)) == ["1700000000.M1P1Q1.test:2,"])
@@ -114,14 +118,22 @@ import Testing
         #expect(report.value(of: "To") == "<team@example.org>")
         #expect(report.control(.envelopeFrom) == "")
         #expect(try Envelope(of: report).sender == nil)
-        let python = try Run.program("/usr/bin/env", ["python3", "-c", """
-            import email, email.policy, sys
-            m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
-            parts = [p.get_content_type() for p in m.iter_parts()]
-            status = m.get_payload()[1].get_payload()[1]
-            print(m.get_content_type(), m.get_param("report-type"), parts, len(m.defects), status["Action"], status["Status"])
-            """, path])
-        #expect(python.stdout == "multipart/report delivery-status ['text/plain', 'message/delivery-status', 'text/rfc822-headers'] 0 failed 5.1.1\n", "\(python.stderr)")
+        let python = try Run.program(
+            "/usr/bin/env",
+            [
+                "python3", "-c",
+                """
+                import email, email.policy, sys
+                m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+                parts = [p.get_content_type() for p in m.iter_parts()]
+                status = m.get_payload()[1].get_payload()[1]
+                print(m.get_content_type(), m.get_param("report-type"), parts, len(m.defects), status["Action"], status["Status"])
+                """, path,
+            ])
+        #expect(
+            python.stdout
+                == "multipart/report delivery-status ['text/plain', 'message/delivery-status', 'text/rfc822-headers'] 0 failed 5.1.1\n",
+            "\(python.stderr)")
         #expect(try Files.text(spool.logPath).contains("\(names[0]): to=<team@example.org>, status=reported"))
         // The report is refused too: it fails, and no report about a report is made.
         let second = try Run.program("deliver", arguments)
@@ -145,7 +157,8 @@ import Testing
     func aServerSlowerThanTheTimeoutDefers(option: String, reason: String) throws {
         let server = try SMTPTestServer(.slow)
         let (spool, _) = try spool(messages: 1)
-        let result = try Run.program("deliver", ["--spool", spool.root, "--smtp", server.url, "--tls", "off", option, "2"])
+        let result = try Run.program(
+            "deliver", ["--spool", spool.root, "--smtp", server.url, "--tls", "off", option, "2"])
         #expect(result.stdout.hasPrefix("sent 0, deferred 1, failed 0"))
         #expect(result.stderr.contains(reason))
     }
@@ -157,7 +170,9 @@ import Testing
             port = server.port
         }  // stopped: nothing listens there now
         let (spool, _) = try spool(messages: 7)
-        let result = try Run.program("deliver", ["--spool", spool.root, "--smtp", "smtp://127.0.0.1:\(port)", "--tls", "off", "--connect-timeout", "5"])
+        let result = try Run.program(
+            "deliver",
+            ["--spool", spool.root, "--smtp", "smtp://127.0.0.1:\(port)", "--tls", "off", "--connect-timeout", "5"])
         #expect(result.status == 75)
         #expect(result.stdout == "sent 0, deferred 5, failed 0; stopped early: 5 connection failures in a row\n")
         #expect(Files.list(spool.maildir(.outgoing).path(of: .new)).count == 2)
@@ -181,9 +196,10 @@ import Testing
         try Files.write(directory.file("m.eml"), message(1))
         let result = try Run.program("deliver", ["--dry-run", directory.file("m.eml")])
         #expect(result.status == 0)
-        #expect(result.stdout == "MAIL FROM:<team@example.org>\r\nRCPT TO:<s1@example.org>\r\nDATA\r\n"
-            + "From: Splash <team@example.org>\r\nTo: \"Student 1\" <s1@example.org>\r\nSubject: Message 1\r\nMessage-ID: <m1@example.org>\r\n\r\n"
-            + "Line one\r\n..a line starting with a dot\r\n..\r\nend\r\n.\r\n")
+        #expect(
+            result.stdout == "MAIL FROM:<team@example.org>\r\nRCPT TO:<s1@example.org>\r\nDATA\r\n"
+                + "From: Splash <team@example.org>\r\nTo: \"Student 1\" <s1@example.org>\r\nSubject: Message 1\r\nMessage-ID: <m1@example.org>\r\n\r\n"
+                + "Line one\r\n..a line starting with a dot\r\n..\r\nend\r\n.\r\n")
     }
 
     @Test func anUnreadableMessageFailsAloneAndTheRestFlows() throws {
@@ -206,8 +222,12 @@ import Testing
     @Test func starttlsWithASelfSignedCertificateAndAuthWork() throws {
         let server = try SMTPTestServer(.secure)
         let (spool, _) = try spool(messages: 2)
-        let result = try Run.program("deliver", ["--spool", spool.root, "--smtp", server.url, "--tls", "required", "--ca-file", server.certificate,
-                                                 "--user", "postroom", "--password-file", try passwordFile("s3cret")])
+        let result = try Run.program(
+            "deliver",
+            [
+                "--spool", spool.root, "--smtp", server.url, "--tls", "required", "--ca-file", server.certificate,
+                "--user", "postroom", "--password-file", try passwordFile("s3cret"),
+            ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "sent 2, deferred 0, failed 0\n")
         #expect(try server.envelope(1).tls)
@@ -218,8 +238,12 @@ import Testing
     @Test func aRefusedLoginDefersInsteadOfFailingTheMessages() throws {
         let server = try SMTPTestServer(.secure)
         let (spool, _) = try spool(messages: 1)
-        let result = try Run.program("deliver", ["--spool", spool.root, "--smtp", server.url, "--tls", "required", "--ca-file", server.certificate,
-                                                 "--user", "postroom", "--password-file", try passwordFile("wrong")])
+        let result = try Run.program(
+            "deliver",
+            [
+                "--spool", spool.root, "--smtp", server.url, "--tls", "required", "--ca-file", server.certificate,
+                "--user", "postroom", "--password-file", try passwordFile("wrong"),
+            ])
         #expect(result.stdout.hasPrefix("sent 0, deferred 1, failed 0"))
         #expect(result.stderr.contains("Login denied"))
         #expect(Files.list(spool.maildir(.failed).path(of: .cur)).isEmpty)
@@ -228,8 +252,12 @@ import Testing
     @Test func anUntrustedCertificateIsNotUsed() throws {
         let server = try SMTPTestServer(.secure)
         let (spool, _) = try spool(messages: 1)
-        let result = try Run.program("deliver", ["--spool", spool.root, "--smtp", server.url, "--tls", "required",
-                                                 "--user", "postroom", "--password-file", try passwordFile("s3cret")])
+        let result = try Run.program(
+            "deliver",
+            [
+                "--spool", spool.root, "--smtp", server.url, "--tls", "required",
+                "--user", "postroom", "--password-file", try passwordFile("s3cret"),
+            ])
         #expect(result.stdout.hasPrefix("sent 0, deferred 1, failed 0"))
         #expect(try server.messages().isEmpty)
     }
@@ -255,7 +283,12 @@ import Testing
         let (http, port) = try httpServer(status: 200)
         defer { Run.kill9(http) }
         let (spool, _) = try spool(messages: 2)
-        let result = try Run.program("deliver", ["--spool", spool.root, "--healthcheck-url", "http://127.0.0.1:\(port)/ping/abc", "--healthcheck-method", "POST"])
+        let result = try Run.program(
+            "deliver",
+            [
+                "--spool", spool.root, "--healthcheck-url", "http://127.0.0.1:\(port)/ping/abc", "--healthcheck-method",
+                "POST",
+            ])
         #expect(result.status == 0)
         #expect(try Files.text(directory.file("requests")) == "POST /ping/abc sent 2, deferred 0, failed 0\n")
         #expect(!result.stderr.contains("health check failed"))
@@ -265,19 +298,25 @@ import Testing
         let (http, port) = try httpServer(status: 503)
         defer { Run.kill9(http) }
         let (spool, _) = try spool(messages: 1)
-        let result = try Run.program("deliver", ["--spool", spool.root, "--healthcheck-url", "http://127.0.0.1:\(port)/", "--healthcheck-method", "HEAD"])
+        let result = try Run.program(
+            "deliver",
+            ["--spool", spool.root, "--healthcheck-url", "http://127.0.0.1:\(port)/", "--healthcheck-method", "HEAD"])
         #expect(result.status == 0)
         #expect(result.stdout == "sent 1, deferred 0, failed 0\n")
         #expect(result.stderr.contains("status=warning (health check failed: HTTP status 503)"))
         #expect(try Files.text(directory.file("requests")) == "HEAD / \n")
-        let bad = try Run.program("deliver", ["--spool", spool.root, "--healthcheck-url", "http://127.0.0.1:\(port)/", "--healthcheck-method", "PUT"])
+        let bad = try Run.program(
+            "deliver",
+            ["--spool", spool.root, "--healthcheck-url", "http://127.0.0.1:\(port)/", "--healthcheck-method", "PUT"])
         #expect(bad.status == 64)
     }
 
     /// A program with sendmail's command line that records what it got and exits with `status`.
     func fakeSendmail(exiting status: Int32, complaint: String = "") throws -> String {
         let path = directory.file("sendmail")
-        try Files.write(path, """
+        try Files.write(
+            path,
+            """
             #!/bin/sh
             echo "$@" >> \(directory.file("sendmail.args"))
             cat >> \(directory.file("sendmail.input"))
@@ -295,17 +334,23 @@ import Testing
         #expect(result.stdout == "sent 1, deferred 0, failed 0\n")
         #expect(try Files.text(directory.file("sendmail.args")) == "-i -f team@example.org -- s1@example.org\n")
         let input = try Files.text(directory.file("sendmail.input"))
-        #expect(input.hasPrefix("From: Splash <team@example.org>\n") && !input.contains("Bcc:") && !input.contains("X-Postroom-"))
+        #expect(
+            input.hasPrefix("From: Splash <team@example.org>\n") && !input.contains("Bcc:")
+                && !input.contains("X-Postroom-"))
         #expect(Files.list(spool.maildir(.sent).path(of: .cur)) == [names[0] + ":2,"])
     }
 
     @Test func sendmailExitCodesMapLikeSMTPReplies() throws {
         let (spool, _) = try spool(messages: 1)
-        let deferred = try Run.program("deliver", ["--spool", spool.root, "--sendmail", try fakeSendmail(exiting: 75, complaint: "queue full")])
+        let deferred = try Run.program(
+            "deliver", ["--spool", spool.root, "--sendmail", try fakeSendmail(exiting: 75, complaint: "queue full")])
         #expect(deferred.stdout == "sent 0, deferred 1, failed 0\n")
         #expect(deferred.stderr.contains("status=deferred (451 4.3.0 exit status 75: queue full)"))
-        try Files.move(spool.maildir(.deferred).path(of: .new) + "/" + Files.list(spool.maildir(.deferred).path(of: .new))[0], spool.maildir(.outgoing).path(of: .new) + "/again")
-        let failed = try Run.program("deliver", ["--spool", spool.root, "--sendmail", try fakeSendmail(exiting: 67, complaint: "no such user")])
+        try Files.move(
+            spool.maildir(.deferred).path(of: .new) + "/" + Files.list(spool.maildir(.deferred).path(of: .new))[0],
+            spool.maildir(.outgoing).path(of: .new) + "/again")
+        let failed = try Run.program(
+            "deliver", ["--spool", spool.root, "--sendmail", try fakeSendmail(exiting: 67, complaint: "no such user")])
         #expect(failed.stdout == "sent 0, deferred 0, failed 1\n")
         #expect(failed.stderr.contains("status=bounced (550 5.3.0 exit status 67: no such user)"))
     }
@@ -338,14 +383,17 @@ import Testing
     @Test func watchDeliversNewMessagesWithoutBusyLooping() throws {
         let spool = try directory.spool()
         // A deferred message not due for an hour must not make the watcher spin.
-        try spool.maildir(.deferred).add(Array(message(9).utf8), as: MessageName(base: "1795000000.M9P1Q9.test"),
-                                         modificationTime: Timestamp.now().seconds + 3600)
+        try spool.maildir(.deferred).add(
+            Array(message(9).utf8), as: MessageName(base: "1795000000.M9P1Q9.test"),
+            modificationTime: Timestamp.now().seconds + 3600)
         let watcher = try Run.start("deliver", ["--spool", spool.root, "--watch", "--interval", "30"])
         defer { Run.kill9(watcher.0) }
         Thread.sleep(forTimeInterval: 1)
         try spool.maildir(.outgoing).add(Array(message(1).utf8), as: MessageName(base: "1795000000.M1P1Q1.test"))
         let deadline = Date().addingTimeInterval(15)
-        while Files.list(spool.maildir(.sent).path(of: .cur)).isEmpty && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        while Files.list(spool.maildir(.sent).path(of: .cur)).isEmpty && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
         #expect(Files.list(spool.root + "/mailbox/new").count == 1)
         #expect(Files.list(spool.maildir(.sent).path(of: .cur)) == ["1795000000.M1P1Q1.test:2,"])
         #expect(Files.list(spool.maildir(.deferred).path(of: .new)) == ["1795000000.M9P1Q9.test"])
@@ -360,7 +408,12 @@ import Testing
         let (spool, _) = try spool(messages: 1)
         try Files.write(directory.file("password"), "secret\n")
         chmod(directory.file("password"), 0o644)
-        let result = try Run.program("deliver", ["--spool", spool.root, "--smtp", "smtp://127.0.0.1:1", "--user", "u", "--password-file", directory.file("password")])
+        let result = try Run.program(
+            "deliver",
+            [
+                "--spool", spool.root, "--smtp", "smtp://127.0.0.1:1", "--user", "u", "--password-file",
+                directory.file("password"),
+            ])
         #expect(result.status == 78)
         #expect(result.stderr.contains("chmod 600"))
         #expect(Files.list(spool.maildir(.outgoing).path(of: .new)).count == 1)

@@ -11,8 +11,11 @@ import Testing
         let spool = try directory.spool()
         let batch = StagingBatch()
         for index in 1...count {
-            let text = "From: t@example.org\nTo: s\(index)@example.org\nSubject: \(index)\nX-Postroom-Envelope-To: s\(index)%40example.org\n\nbody \(index)\n"
-            try batch.stage(Array(text.utf8), as: MessageName(base: "1795000000.M\(index)P1Q\(index).test"), in: spool.maildir(.outgoing))
+            let text =
+                "From: t@example.org\nTo: s\(index)@example.org\nSubject: \(index)\nX-Postroom-Envelope-To: s\(index)%40example.org\n\nbody \(index)\n"
+            try batch.stage(
+                Array(text.utf8), as: MessageName(base: "1795000000.M\(index)P1Q\(index).test"),
+                in: spool.maildir(.outgoing))
         }
         try batch.commit()
         return spool
@@ -43,7 +46,8 @@ import Testing
     @Test func severalConnectionsShareTheQueue() throws {
         let server = try SMTPTestServer(.accept)
         let spool = try spool(messages: 400)
-        let result = try Run.program("deliver", ["--spool", spool.root, "--smtp", server.url, "--tls", "off", "--connections", "4"])
+        let result = try Run.program(
+            "deliver", ["--spool", spool.root, "--smtp", server.url, "--tls", "off", "--connections", "4"])
         #expect(result.stdout == "sent 400, deferred 0, failed 0\n")
         #expect(server.connections == 4)
         let received = try recipients(server)

@@ -7,11 +7,13 @@ import Testing
     let directory = TemporaryDirectory()
 
     @Test func theDemoDeliversEveryMessageIntoTheLocalMaildir() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let bin = URL(fileURLWithPath: Run.binary("postroom")).deletingLastPathComponent().path
         let spool = directory.file("spool")
-        let result = try Run.program("/bin/bash", [root.appendingPathComponent("examples/demo.sh").path],
-                                     environment: ["BIN": bin, "DEMO_SPOOL": spool])
+        let result = try Run.program(
+            "/bin/bash", [root.appendingPathComponent("examples/demo.sh").path],
+            environment: ["BIN": bin, "DEMO_SPOOL": spool])
         #expect(result.status == 0, "\(result.stderr)")
         let mailbox = Files.list(spool + "/mailbox/new")
         #expect(mailbox.count > 1_000)

@@ -11,16 +11,19 @@ import Testing
         let exim = try EximTestServer()
         let spool = try directory.spool()
         for local in ["ada", "tempfail", "reject"] {
-            let text = "From: team@example.org\nTo: \(local)@school.example\nBcc: hidden@example.org\nSubject: Hello \(local)\n"
+            let text =
+                "From: team@example.org\nTo: \(local)@school.example\nBcc: hidden@example.org\nSubject: Hello \(local)\n"
                 + "X-Postroom-Envelope-To: \(local)%40school.example\n\n.dot line\nbody\n"
             try spool.maildir(.outgoing).add(Array(text.utf8), as: MessageName(base: "1795000000.M1P1Q1.\(local)"))
         }
         let result = try Run.program("deliver", ["--spool", spool.root, "--smtp", exim.url, "--tls", "off"])
         #expect(result.stdout == "sent 1, deferred 1, failed 1\n", "\(result.stderr)")
         #expect(Files.list(spool.maildir(.sent).path(of: .cur)) == ["1795000000.M1P1Q1.ada:2,"])
-        let deferred = try Message(parsing: try Files.read(spool.maildir(.deferred).path(of: .new) + "/1795000000.M1P1Q1.tempfail"))
+        let deferred = try Message(
+            parsing: try Files.read(spool.maildir(.deferred).path(of: .new) + "/1795000000.M1P1Q1.tempfail"))
         #expect(deferred.control(.lastError) == "451 4.3.0 try again later")
-        let failed = try Message(parsing: try Files.read(spool.maildir(.failed).path(of: .cur) + "/1795000000.M1P1Q1.reject:2,"))
+        let failed = try Message(
+            parsing: try Files.read(spool.maildir(.failed).path(of: .cur) + "/1795000000.M1P1Q1.reject:2,"))
         #expect(failed.control(.failure) == "550 5.1.1 no such user here")
         let delivered = try exim.delivered()
         #expect(delivered.count == 1)
@@ -34,15 +37,19 @@ import Testing
         let exim = try EximTestServer()
         let spool = try directory.spool()
         for index in 1...20 {
-            let text = "From: team@example.org\nTo: s\(index)@school.example\nSubject: Hello \(index)\n"
+            let text =
+                "From: team@example.org\nTo: s\(index)@school.example\nSubject: Hello \(index)\n"
                 + "X-Postroom-Envelope-To: s\(index)%40school.example\n\nbody \(index)\n"
-            try spool.maildir(.outgoing).add(Array(text.utf8), as: MessageName(base: "1795000000.M\(index)P1Q\(index).exim"))
+            try spool.maildir(.outgoing).add(
+                Array(text.utf8), as: MessageName(base: "1795000000.M\(index)P1Q\(index).exim"))
         }
         let result = try Run.program("deliver", ["--spool", spool.root, "--smtp", exim.url, "--tls", "off"])
         #expect(result.stdout == "sent 20, deferred 0, failed 0\n", "\(result.stderr)")
         let delivered = try exim.delivered(count: 20)
         #expect(delivered.count == 20)
-        #expect(Set(delivered.compactMap { $0.split(separator: "\n").last.map(String.init) }) == Set((1...20).map { "body \($0)" }))
+        #expect(
+            Set(delivered.compactMap { $0.split(separator: "\n").last.map(String.init) })
+                == Set((1...20).map { "body \($0)" }))
         let log = exim.mainLog()
         #expect(!log.contains("synchronization error"), "\(log)")
         // One connection carried all twenty (the other one logged is the test's readiness probe).

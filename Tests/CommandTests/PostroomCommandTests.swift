@@ -69,7 +69,10 @@ import Testing
         let input = "Subject: =?UTF-8?B?5a2m55Sf?=\nX-Postroom-Failure: 550%205.1.1%20unknown\n\nbody\n"
         let result = try Run.program("postroom", ["inspect"], input: Array(input.utf8))
         #expect(result.status == 0)
-        #expect(result.stdout == "Subject: 学生\nX-Postroom-Failure: 550 5.1.1 unknown\n(2 header fields, body 5 bytes, LF line endings)\n")
+        #expect(
+            result.stdout
+                == "Subject: 学生\nX-Postroom-Failure: 550 5.1.1 unknown\n(2 header fields, body 5 bytes, LF line endings)\n"
+        )
     }
 
     @Test(arguments: [

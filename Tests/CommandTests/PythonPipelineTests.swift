@@ -28,7 +28,8 @@ import Testing
             csv += "s\(index)@example.org,\(csvField(entry.first)),\(csvField(entry.last)),\(csvField(entry.subject))\n"
         }
         try Files.write(directory.file("list.csv"), csv)
-        try Files.write(directory.file("file.pdf"), "%PDF-1.4\n" + String(repeating: "binary-ish \u{1}\u{2} ", count: 200))
+        try Files.write(
+            directory.file("file.pdf"), "%PDF-1.4\n" + String(repeating: "binary-ish \u{1}\u{2} ", count: 200))
         let template = """
             From: Splash <team@example.org>
             Subject: {{ user.subject }}
@@ -38,8 +39,9 @@ import Testing
 
             """
         let env = ["POSTROOM_SPOOL": spool.root]
-        let submit = try Run.program("postroom", ["submit", "--recipients", directory.file("list.csv"), "--attach", directory.file("file.pdf")],
-                                     input: Array(template.utf8), environment: env)
+        let submit = try Run.program(
+            "postroom", ["submit", "--recipients", directory.file("list.csv"), "--attach", directory.file("file.pdf")],
+            input: Array(template.utf8), environment: env)
         #expect(submit.status == 0, "\(submit.stderr)")
         #expect(try Run.program("expand", [], environment: env).status == 0)
         #expect(try Run.program("render", ["--queue"], environment: env).status == 0)
@@ -49,7 +51,8 @@ import Testing
         #expect(files.count == Self.corpus.count)
         let result = try Run.program("/usr/bin/env", ["python3", Files.pythonEmailChecker] + files)
         #expect(result.status == 0, "\(result.stderr)")
-        let report = try #require(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: [String: Any]])
+        let report = try #require(
+            JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: [String: Any]])
         for file in files {
             let entry = try #require(report[file])
             let index = try #require(Int(file.split(separator: "R").last ?? "")) - 1
@@ -59,8 +62,11 @@ import Testing
             #expect((entry["headers"] as? [String: [String]])?["subject"] == [expected.subject])
             #expect((entry["addresses"] as? [String: [[String]]])?["to"]?.first == [name, "s\(index)@example.org"])
             let bodies = try #require(entry["bodies"] as? [String: String])
-            let escapedName = name.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "'", with: "&#39;")
+            let escapedName = name.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(
+                of: "<", with: "&lt;"
+            )
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+            .replacingOccurrences(of: "'", with: "&#39;")
             #expect(bodies["html"]?.contains("Dear \(escapedName),") == true, "\(bodies["html"] ?? "")")
             #expect(bodies["plain"]?.hasPrefix("Dear \(name),\n\n") == true, "\(bodies["plain"] ?? "")")
             #expect((entry["attachments"] as? [[Any]])?.first?[0] as? String == "file.pdf")
@@ -104,5 +110,3 @@ import Testing
         #expect(message.body == Array("Hi Ada from Splash\n".utf8))
     }
 }
-
-

@@ -29,7 +29,8 @@ import Testing
             worker.0.waitUntilExit()
             return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
         }
-        let a = claimed(first), b = claimed(second)
+        let a = claimed(first)
+        let b = claimed(second)
         #expect(first.0.terminationStatus == 0 && second.0.terminationStatus == 0)
         #expect(a.count + b.count == 1_000)
         #expect(Set(a).isDisjoint(with: Set(b)))

@@ -15,12 +15,16 @@ enum ChildProcess {
     /// A child that exits without reading its input must not kill the tests with SIGPIPE.
     private static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
 
-    static func run(_ path: String, _ arguments: [String], input: [UInt8], environment: [String: String]) throws -> ProcessResult {
+    static func run(
+        _ path: String, _ arguments: [String], input: [UInt8], environment: [String: String]
+    ) throws -> ProcessResult {
         ChildProcess.ignoreBrokenPipes
         var pipes: [[Int32]] = []
         for _ in 0..<3 {
             var ends: [Int32] = [-1, -1]
-            guard pipe2(&ends, O_CLOEXEC) == 0 else { throw SpawnError(description: "pipe2: \(String(cString: strerror(errno)))") }
+            guard pipe2(&ends, O_CLOEXEC) == 0 else {
+                throw SpawnError(description: "pipe2: \(String(cString: strerror(errno)))")
+            }
             pipes.append(ends)
         }
         let (stdinPipe, stdoutPipe, stderrPipe) = (pipes[0], pipes[1], pipes[2])
@@ -37,7 +41,8 @@ enum ChildProcess {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        var all = sigset_t(), none = sigset_t()
+        var all = sigset_t()
+        var none = sigset_t()
         sigfillset(&all)
         sigemptyset(&none)
         posix_spawnattr_setsigdefault(&attributes, &all)
@@ -46,7 +51,7 @@ enum ChildProcess {
 
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
+        defer { for pointer in argv + envp { free(pointer) } }
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
         for fd in [stdinPipe[0], stdoutPipe[1], stderrPipe[1]] { close(fd) }
@@ -84,7 +89,9 @@ enum ChildProcess {
             guard poll(&descriptors, nfds_t(descriptors.count), -1) >= 0 || errno == EINTR else { break }
             for descriptor in descriptors where descriptor.revents != 0 {
                 if descriptor.fd == writer {
-                    let count = input.withUnsafeBytes { write(writer, $0.baseAddress.map { $0 + written }, input.count - written) }
+                    let count = input.withUnsafeBytes {
+                        write(writer, $0.baseAddress.map { $0 + written }, input.count - written)
+                    }
                     if count > 0 { written += count }
                     if count < 0 && errno != EAGAIN && errno != EINTR || written == input.count {
                         close(writer)

@@ -56,12 +56,15 @@ public final class EximTestServer: @unchecked Sendable {
               group = Debian-exim
 
             """
-        for directory in ["spool", "log", "mail"] { try FileManager.default.createDirectory(atPath: "\(root)/\(directory)", withIntermediateDirectories: true) }
+        for directory in ["spool", "log", "mail"] {
+            try FileManager.default.createDirectory(atPath: "\(root)/\(directory)", withIntermediateDirectories: true)
+        }
         try Files.write("\(root)/exim.conf", config)
         // Exim works as its own user, which must reach its spool through our 0700 temporary
         // directory, and it refuses a configuration that others may write.
         chmod(root, 0o755)
-        let chown = try Run.program("/bin/chown", ["-R", "Debian-exim:Debian-exim", "\(root)/spool", "\(root)/log", "\(root)/mail"])
+        let chown = try Run.program(
+            "/bin/chown", ["-R", "Debian-exim:Debian-exim", "\(root)/spool", "\(root)/log", "\(root)/mail"])
         guard chown.status == 0 else { throw TestServerError(description: "chown: \(chown.stderr)") }
         chmod("\(root)/exim.conf", 0o644)
         (process, _) = try Run.start("/usr/sbin/exim4", ["-C", "\(root)/exim.conf", "-bdf", "-oX", String(port)])
@@ -70,7 +73,8 @@ public final class EximTestServer: @unchecked Sendable {
         while !Self.accepts(port) {
             guard Date() < deadline, process.isRunning else {
                 Run.kill9(process)
-                throw TestServerError(description: "Exim did not start: \((try? Files.text("\(root)/log/paniclog")) ?? "")")
+                throw TestServerError(
+                    description: "Exim did not start: \((try? Files.text("\(root)/log/paniclog")) ?? "")")
             }
             Thread.sleep(forTimeInterval: 0.05)
         }
@@ -103,7 +107,9 @@ public final class EximTestServer: @unchecked Sendable {
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
         }
         guard bound else { throw TestServerError(description: "no free port: \(String(cString: strerror(errno)))") }
         return Int(UInt16(bigEndian: address.sin_port))
@@ -117,7 +123,9 @@ public final class EximTestServer: @unchecked Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = UInt16(port).bigEndian
         return withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
         }
     }
 }

@@ -64,7 +64,8 @@ public enum Run {
         env.removeValue(forKey: "POSTROOM_SPOOL")
         env.removeValue(forKey: "POSTROOM_CONFIG")
         for (key, value) in environment { env[key] = value }
-        return try ChildProcess.run(executable.contains("/") ? executable : binary(executable), arguments, input: input, environment: env)
+        return try ChildProcess.run(
+            executable.contains("/") ? executable : binary(executable), arguments, input: input, environment: env)
     }
 
     /// Starts `executable` in the background; read its first output line with `firstLine(of:)`.
@@ -200,10 +201,13 @@ public final class SMTPTestServer: @unchecked Sendable {
     public init(_ mode: Mode) throws {
         self.mode = mode
         if mode == .secure || mode == .implicit {
-            let openssl = try Run.program("/usr/bin/openssl", [
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", storage.file("key.pem"), "-out", storage.file("cert.pem"),
-            ])
+            let openssl = try Run.program(
+                "/usr/bin/openssl",
+                [
+                    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", storage.file("key.pem"), "-out",
+                    storage.file("cert.pem"),
+                ])
             guard openssl.status == 0 else { throw TestServerError(description: "openssl: \(openssl.stderr)") }
         }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -213,7 +217,9 @@ public final class SMTPTestServer: @unchecked Sendable {
         let line = Run.firstLine(of: pipe)
         guard line.hasPrefix("PORT "), let port = Int(line.dropFirst(5)) else {
             Run.kill9(process)
-            throw TestServerError(description: "the SMTP test server did not start (\(line)); is python3-aiosmtpd installed? (make test-deps)")
+            throw TestServerError(
+                description:
+                    "the SMTP test server did not start (\(line)); is python3-aiosmtpd installed? (make test-deps)")
         }
         self.port = port
     }
@@ -235,7 +241,8 @@ public final class SMTPTestServer: @unchecked Sendable {
         let data = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(index).envelope"))
         let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
         return ReceivedEnvelope(
-            from: object["from"] as? String ?? "", to: object["to"] as? [String] ?? [], tls: object["tls"] as? Bool ?? false,
+            from: object["from"] as? String ?? "", to: object["to"] as? [String] ?? [],
+            tls: object["tls"] as? Bool ?? false,
             login: object["login"] as? String ?? "", options: object["options"] as? [String] ?? [],
             pipelined: object["pipelined"] as? Bool ?? false)
     }

@@ -19,7 +19,8 @@ public struct Configuration: Sendable {
     /// The spool directory.
     public static let spool = Key(name: "spool", environment: "POSTROOM_SPOOL", defaultValue: "/var/spool/postroom")
     /// Domains From may use: `example.org, *.example.org` (the star also allows subdomains).
-    public static let sendingDomains = Key(name: "sending_domains", environment: "POSTROOM_SENDING_DOMAINS", defaultValue: nil)
+    public static let sendingDomains = Key(
+        name: "sending_domains", environment: "POSTROOM_SENDING_DOMAINS", defaultValue: nil)
     /// The right-hand side of generated Message-IDs (default: the From address's domain).
     public static let messageIDDomain = Key(name: "message_id_domain", environment: nil, defaultValue: nil)
     /// The one-click unsubscribe URL, with `{address}` and `{token}` placeholders.
@@ -30,7 +31,9 @@ public struct Configuration: Sendable {
     public static let unsubscribeKeyFile = Key(name: "unsubscribe_key_file", environment: nil, defaultValue: nil)
 
     /// Every key the file may contain.
-    public static let knownKeys: [Key] = [spool, sendingDomains, messageIDDomain, unsubscribeURL, unsubscribeMailto, unsubscribeKeyFile]
+    public static let knownKeys: [Key] = [
+        spool, sendingDomains, messageIDDomain, unsubscribeURL, unsubscribeMailto, unsubscribeKeyFile,
+    ]
 
     /// Where the file is looked for when neither `--config` nor `POSTROOM_CONFIG` names one.
     public static let defaultPath = "/etc/postroom/postroom.conf"
@@ -41,14 +44,17 @@ public struct Configuration: Sendable {
     private let environment: [String: String]
 
     /// Loads the configuration: `path`, else `$POSTROOM_CONFIG`, else the default path if it exists.
-    public init(path explicitPath: String? = nil, environment: [String: String] = ProcessEnvironment.current)
+    public init(
+        path explicitPath: String? = nil, environment: [String: String] = ProcessEnvironment.current
+    )
         throws(PostroomError)
     {
         self.environment = environment
         let chosen = explicitPath ?? environment["POSTROOM_CONFIG"]
         if let chosen {
             guard FileSystem.exists(chosen) else {
-                throw .configuration(location: chosen, reason: "no such file; create it or drop --config / POSTROOM_CONFIG")
+                throw .configuration(
+                    location: chosen, reason: "no such file; create it or drop --config / POSTROOM_CONFIG")
             }
             path = chosen
         } else {
@@ -87,8 +93,10 @@ public struct Configuration: Sendable {
 
     static func parse(_ text: String, file: String) throws(PostroomError) -> [String: String] {
         var values: [String: String] = [:]
-        for (offset, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
-            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)?
+        for (offset, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated()
+        {
+            let line =
+                rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)?
                 .trimmingSpaces ?? ""
             if line.isEmpty { continue }
             let location = "\(file) line \(offset + 1)"

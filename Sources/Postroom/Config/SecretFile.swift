@@ -11,7 +11,9 @@ public enum SecretFile {
         }
         guard info.st_mode & 0o007 == 0 else {
             let mode = String(info.st_mode & 0o777, radix: 8)
-            throw .configuration(location: path, reason: "the \(purpose) file is accessible to all users (mode \(mode)); run chmod 600 \(path)")
+            throw .configuration(
+                location: path,
+                reason: "the \(purpose) file is accessible to all users (mode \(mode)); run chmod 600 \(path)")
         }
         let bytes: [UInt8]
         do {

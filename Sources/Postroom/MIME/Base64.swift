@@ -13,7 +13,9 @@ public enum Base64 {
     }
 
     /// Encodes `bytes` in lines of `lineLength` characters (MIME uses 76), each ended by `lineEnding`.
-    public static func encodedBytes(_ bytes: some Collection<UInt8>, lineLength: Int?, lineEnding: [UInt8])
+    public static func encodedBytes(
+        _ bytes: some Collection<UInt8>, lineLength: Int?, lineEnding: [UInt8]
+    )
         -> [UInt8]
     {
         var out: [UInt8] = []

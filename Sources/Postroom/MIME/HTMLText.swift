@@ -38,7 +38,8 @@ public enum HTMLText {
                 if !isEnd { skipUntil = name }
             case "br":
                 out += "\n"
-            case "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "blockquote", "section", "article":
+            case "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "blockquote", "section",
+                "article":
                 out += "\n\n"
             case "tr", "li":
                 // Only the opening tag breaks the line; a closing one would leave blank lines.
@@ -80,9 +81,11 @@ public enum HTMLText {
     /// Decodes the entities mail HTML uses; unknown ones stay as written.
     public static func decodeEntities(_ text: String) -> String {
         guard text.contains("&") else { return text }
-        let named = ["amp": "&", "lt": "<", "gt": ">", "quot": "\"", "apos": "'", "nbsp": " ", "copy": "©",
-                     "reg": "®", "ndash": "–", "mdash": "—", "hellip": "…", "rsquo": "’", "lsquo": "‘",
-                     "rdquo": "”", "ldquo": "“", "euro": "€"]
+        let named = [
+            "amp": "&", "lt": "<", "gt": ">", "quot": "\"", "apos": "'", "nbsp": " ", "copy": "©",
+            "reg": "®", "ndash": "–", "mdash": "—", "hellip": "…", "rsquo": "’", "lsquo": "‘",
+            "rdquo": "”", "ldquo": "“", "euro": "€",
+        ]
         var out = ""
         var index = text.startIndex
         while index < text.endIndex {

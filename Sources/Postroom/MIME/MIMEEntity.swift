@@ -14,13 +14,16 @@ public struct MIMEEntity: Sendable {
         parts = []
         guard contentType.isMultipart else { return }
         guard depth < 20 else {
-            throw .malformed(what: "MIME message", location: source, reason: "multipart parts are nested more than 20 deep")
+            throw .malformed(
+                what: "MIME message", location: source, reason: "multipart parts are nested more than 20 deep")
         }
         guard let boundary = contentType[parameter: "boundary"], !boundary.isEmpty else {
-            throw .malformed(what: "MIME message", location: source, reason: "\(contentType.value) has no boundary parameter")
+            throw .malformed(
+                what: "MIME message", location: source, reason: "\(contentType.value) has no boundary parameter")
         }
         for (index, chunk) in Self.split(message.body, boundary: boundary).enumerated() {
-            let part = try MessageParser.parse(chunk, source: source.map { "\($0) part \(index + 1)" }, isBodyPart: true)
+            let part = try MessageParser.parse(
+                chunk, source: source.map { "\($0) part \(index + 1)" }, isBodyPart: true)
             parts.append(try MIMEEntity(part, source: source, depth: depth + 1))
         }
     }
@@ -102,7 +105,8 @@ public enum MIMEWriter {
     public static func leaf(
         contentType: MediaType, body: [UInt8], encoding: TransferEncoding, extraFields: [(String, String)] = []
     ) throws(PostroomError) -> Message {
-        try leaf(contentType: contentType, encodedBody: encoding.encode(body), encoding: encoding, extraFields: extraFields)
+        try leaf(
+            contentType: contentType, encodedBody: encoding.encode(body), encoding: encoding, extraFields: extraFields)
     }
 
     /// A leaf part whose body is already in `encoding`.
@@ -123,7 +127,9 @@ public enum MIMEWriter {
         if let last = bytes.last, last != 10 { bytes.append(10) }
         let (encoding, body) = TransferEncoding.encodeText(bytes)
         let charset = bytes.allSatisfy { $0 < 128 } ? "us-ascii" : "utf-8"
-        return try leaf(contentType: MediaType("text/\(subtype)", parameters: [("charset", charset)]), encodedBody: body, encoding: encoding)
+        return try leaf(
+            contentType: MediaType("text/\(subtype)", parameters: [("charset", charset)]), encodedBody: body,
+            encoding: encoding)
     }
 
     /// A multipart entity whose boundary occurs in none of its parts; `parameters` go before
@@ -139,7 +145,9 @@ public enum MIMEWriter {
             boundary = "=_pr_\(boundarySeed)_\(attempt)_\(UInt64.random(in: 0...UInt64.max))"
         }
         var message = Message()
-        try message.append("Content-Type", MediaType("multipart/\(subtype)", parameters: parameters + [("boundary", boundary)]).description)
+        try message.append(
+            "Content-Type",
+            MediaType("multipart/\(subtype)", parameters: parameters + [("boundary", boundary)]).description)
         var body: [UInt8] = []
         for part in encoded {
             body += Array("--\(boundary)\n".utf8)

@@ -12,7 +12,8 @@ public struct MediaType: Sendable, Equatable, CustomStringConvertible {
     }
 
     public static func == (lhs: MediaType, rhs: MediaType) -> Bool {
-        lhs.value == rhs.value && lhs.parameters.elementsEqual(rhs.parameters) { $0.name == $1.name && $0.value == $1.value }
+        lhs.value == rhs.value
+            && lhs.parameters.elementsEqual(rhs.parameters) { $0.name == $1.name && $0.value == $1.value }
     }
 
     /// The default for a part without Content-Type (RFC 2045 5.2).
@@ -93,7 +94,9 @@ public struct MediaType: Sendable, Equatable, CustomStringConvertible {
             } else {
                 var encoded = ""
                 for byte in text.utf8 {
-                    if Self.isTokenByte(byte) && byte != UInt8(ascii: "%") && byte != UInt8(ascii: "'") && byte != UInt8(ascii: "*") {
+                    if Self.isTokenByte(byte) && byte != UInt8(ascii: "%") && byte != UInt8(ascii: "'")
+                        && byte != UInt8(ascii: "*")
+                    {
                         encoded.unicodeScalars.append(Unicode.Scalar(byte))
                     } else {
                         encoded += "%" + Hex.upper(byte)
@@ -121,7 +124,11 @@ public struct MediaType: Sendable, Equatable, CustomStringConvertible {
                 escaped = false
                 continue
             }
-            if character == "\\" && quoted { escaped = true; current.append(character); continue }
+            if character == "\\" && quoted {
+                escaped = true
+                current.append(character)
+                continue
+            }
             if character == "\"" { quoted.toggle() }
             if character == ";" && !quoted {
                 pieces.append(current)
@@ -152,7 +159,9 @@ public struct MediaType: Sendable, Equatable, CustomStringConvertible {
         var out: [UInt8] = []
         var bytes = text.utf8.makeIterator()
         while let byte = bytes.next() {
-            if byte == UInt8(ascii: "%"), let high = bytes.next(), let low = bytes.next(), let value = Hex.value(high, low) {
+            if byte == UInt8(ascii: "%"), let high = bytes.next(), let low = bytes.next(),
+                let value = Hex.value(high, low)
+            {
                 out.append(value)
             } else {
                 out.append(byte)

@@ -53,7 +53,10 @@ public enum TransferEncoding: String, Sendable {
         var column = 0
         for byte in text {
             if byte >= 128 || byte == 0 || byte == 13 { return false }
-            if byte == 10 { column = 0; continue }
+            if byte == 10 {
+                column = 0
+                continue
+            }
             column += 1
             if column > 998 { return false }
         }
@@ -94,10 +97,14 @@ public enum QuotedPrintable {
             } else if byte == 13 && index + 1 < text.count && text[index + 1] == 10 {
                 // CRLF in the source is one line break.
             } else if byte == 32 || byte == 9 {
-                let endOfLine = index + 1 == text.count || text[index + 1] == 10
+                let endOfLine =
+                    index + 1 == text.count || text[index + 1] == 10
                     || (text[index + 1] == 13 && index + 2 < text.count && text[index + 2] == 10)
                 emit(endOfLine ? encoded(byte) : [byte])
-            } else if atLineStart && (byte == UInt8(ascii: ".") || (byte == UInt8(ascii: "F") && text[index...].starts(with: "From ".utf8))) {
+            } else if atLineStart
+                && (byte == UInt8(ascii: ".")
+                    || (byte == UInt8(ascii: "F") && text[index...].starts(with: "From ".utf8)))
+            {
                 emit(encoded(byte))
             } else if byte >= 33 && byte <= 126 && byte != UInt8(ascii: "=") {
                 emit([byte])
@@ -121,8 +128,14 @@ public enum QuotedPrintable {
                 // Soft line break: '=' then optional white space then the line end.
                 var look = index + 1
                 while look < text.count, text[look] == 32 || text[look] == 9 { look += 1 }
-                if look < text.count, text[look] == 10 { index = look + 1; continue }
-                if look + 1 < text.count, text[look] == 13, text[look + 1] == 10 { index = look + 2; continue }
+                if look < text.count, text[look] == 10 {
+                    index = look + 1
+                    continue
+                }
+                if look + 1 < text.count, text[look] == 13, text[look + 1] == 10 {
+                    index = look + 2
+                    continue
+                }
                 if look == text.count { break }
                 if index + 2 < text.count, let value = Hex.value(text[index + 1], text[index + 2]) {
                     out.append(value)

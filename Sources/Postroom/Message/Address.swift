@@ -38,7 +38,9 @@ public struct Mailbox: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The address with the domain in lower case, for comparing and suppression lists.
-    public var normalizedAddress: String { localPart.isEmpty ? "" : "\(address.dropLast(domain.count))\(domain.lowercased())" }
+    public var normalizedAddress: String {
+        localPart.isEmpty ? "" : "\(address.dropLast(domain.count))\(domain.lowercased())"
+    }
 
     public var description: String { formatted }
 }
@@ -63,7 +65,8 @@ public enum Address: Sendable, Hashable {
         switch self {
         case .mailbox(let mailbox): mailbox.formatted
         case .group(let name, let members):
-            "\(AddressSyntax.phrase(name)):" + (members.isEmpty ? "" : " ") + members.map(\.formatted).joined(separator: ", ") + ";"
+            "\(AddressSyntax.phrase(name)):" + (members.isEmpty ? "" : " ")
+                + members.map(\.formatted).joined(separator: ", ") + ";"
         }
     }
 

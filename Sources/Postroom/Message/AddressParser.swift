@@ -34,7 +34,9 @@ public enum AddressParser {
             let bytes = Array(label.utf8)
             guard !bytes.isEmpty, bytes.count <= 63, bytes.first != UInt8(ascii: "-"), bytes.last != UInt8(ascii: "-")
             else { return false }
-            return bytes.allSatisfy { $0 >= 128 || $0 == UInt8(ascii: "-") || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122) || ($0 >= 48 && $0 <= 57) }
+            return bytes.allSatisfy {
+                $0 >= 128 || $0 == UInt8(ascii: "-") || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122) || ($0 >= 48 && $0 <= 57)
+            }
         }
     }
 
@@ -80,9 +82,15 @@ public enum AddressParser {
                             i += 2
                             continue
                         }
-                        if c == UInt8(ascii: "(") { depth += 1; if depth > 1 { comment.append(c) } }
-                        else if c == UInt8(ascii: ")") { depth -= 1; if depth > 0 { comment.append(c) } }
-                        else { comment.append(c) }
+                        if c == UInt8(ascii: "(") {
+                            depth += 1
+                            if depth > 1 { comment.append(c) }
+                        } else if c == UInt8(ascii: ")") {
+                            depth -= 1
+                            if depth > 0 { comment.append(c) }
+                        } else {
+                            comment.append(c)
+                        }
                         i += 1
                     } while depth > 0
                     comments[tokens.count] = String(decoding: comment, as: UTF8.self)
@@ -153,7 +161,9 @@ public enum AddressParser {
             if take(":") {
                 var members: [Mailbox] = []
                 while !take(";") {
-                    guard current != nil else { throw fail("the group \"\(decodePhrase(words))\" is not closed with ';'") }
+                    guard current != nil else {
+                        throw fail("the group \"\(decodePhrase(words))\" is not closed with ';'")
+                    }
                     if take(",") { continue }
                     members.append(try mailbox())
                 }

@@ -186,7 +186,9 @@ public enum EncodedWord {
             if byte == UInt8(ascii: "_") {
                 out.append(32)
             } else if byte == UInt8(ascii: "=") {
-                guard index + 2 < text.count, let value = Hex.value(text[index + 1], text[index + 2]) else { return nil }
+                guard index + 2 < text.count, let value = Hex.value(text[index + 1], text[index + 2]) else {
+                    return nil
+                }
                 out.append(value)
                 index += 2
             } else {

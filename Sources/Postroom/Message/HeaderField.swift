@@ -39,7 +39,8 @@ public struct HeaderField: Sendable, Equatable {
 
     /// Case-insensitive ASCII comparison of field names.
     static func namesEqual(_ a: String, _ b: String) -> Bool {
-        let x = a.utf8, y = b.utf8
+        let x = a.utf8
+        let y = b.utf8
         guard x.count == y.count else { return false }
         return zip(x, y).allSatisfy { lower($0) == lower($1) }
     }

@@ -35,7 +35,9 @@ public enum HeaderWriter {
         _ name: String, _ value: String, lineEnding: Message.LineEnding = .lf, style: Style? = nil
     ) throws(PostroomError) -> HeaderField {
         guard !name.isEmpty, name.utf8.allSatisfy({ $0 >= 33 && $0 <= 126 && $0 != 58 }) else {
-            throw .malformed(what: "header field name", location: nil, reason: "\"\(name)\" must be printable ASCII without ':' or spaces")
+            throw .malformed(
+                what: "header field name", location: nil,
+                reason: "\"\(name)\" must be printable ASCII without ':' or spaces")
         }
         let style = style ?? self.style(for: name)
         var writer = Lines(prefix: name + ":", lineEnding: lineEnding.bytes)
@@ -47,7 +49,9 @@ public enum HeaderWriter {
                 if word.count + 1 > maximumLineLength {
                     throw .malformed(
                         what: "\(name) header", location: nil,
-                        reason: "a \(word.count)-character word has no space to fold at, so no line could stay within 998 characters")
+                        reason:
+                            "a \(word.count)-character word has no space to fold at, so no line could stay within 998 characters"
+                    )
                 }
                 writer.append(word, after: space)
             }
@@ -60,9 +64,11 @@ public enum HeaderWriter {
     /// Line breaks and other control characters in a value become spaces: never a new field.
     static func sanitized(_ value: String) -> String {
         guard value.utf8.contains(where: { ($0 < 32 && $0 != 9) || $0 == 127 }) else { return value }
-        return String(String.UnicodeScalarView(value.unicodeScalars.map {
-            ($0.value < 32 && $0 != "\t") || $0.value == 127 ? " " : $0
-        }))
+        return String(
+            String.UnicodeScalarView(
+                value.unicodeScalars.map {
+                    ($0.value < 32 && $0 != "\t") || $0.value == 127 ? " " : $0
+                }))
     }
 
     /// Splits text into (preceding whitespace, word) pairs.
@@ -105,7 +111,9 @@ public enum HeaderWriter {
                 index += 1
             }
             let available = preferredLineLength - writer.column - max(leading.count, 1)
-            let first = available >= EncodedWord.overhead + 12 ? min(available, EncodedWord.maximumLength) : EncodedWord.maximumLength
+            let first =
+                available >= EncodedWord.overhead + 12
+                ? min(available, EncodedWord.maximumLength) : EncodedWord.maximumLength
             let encoded = EncodedWord.encode(String(decoding: run, as: UTF8.self), firstLimit: first)
             for (position, word) in encoded.enumerated() {
                 writer.append(Array(word.utf8), after: position == 0 ? leading : [32])

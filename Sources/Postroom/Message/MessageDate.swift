@@ -83,7 +83,8 @@ public enum MessageID {
         }
         let inner = messageID[messageID.index(after: open)..<close]
         guard let at = inner.lastIndex(of: "@") else { return nil }
-        let local = String(inner[..<at]), domain = String(inner[inner.index(after: at)...])
+        let local = String(inner[..<at])
+        let domain = String(inner[inner.index(after: at)...])
         guard !local.isEmpty, !domain.isEmpty else { return nil }
         return (local, domain)
     }

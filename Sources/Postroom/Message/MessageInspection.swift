@@ -5,11 +5,14 @@ extension Message {
     public var inspection: String {
         var lines: [String] = []
         for field in fields {
-            let value = ControlHeader.isControl(field.name)
+            let value =
+                ControlHeader.isControl(field.name)
                 ? (ControlHeader.decode(field.value) ?? field.value) : field.decodedValue
             // Multi-line control values (a failure report) stay readable, indented.
-            lines.append("\(field.name): " + value.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
-                .joined(separator: "\n    "))
+            lines.append(
+                "\(field.name): "
+                    + value.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+                    .joined(separator: "\n    "))
         }
         let ending = lineEnding == .crlf ? "CRLF" : "LF"
         let bodyNote = separator.isEmpty ? "no body" : "body \(body.count) bytes"

@@ -9,7 +9,9 @@ public enum MessageParser {
     /// Parses `bytes`. `source` names the input (a file name) in error messages.
     ///
     /// `isBodyPart` accepts what a MIME body part may be: an empty header, or nothing at all.
-    public static func parse(_ bytes: [UInt8], source: String? = nil, isBodyPart: Bool = false) throws(PostroomError)
+    public static func parse(
+        _ bytes: [UInt8], source: String? = nil, isBodyPart: Bool = false
+    ) throws(PostroomError)
         -> Message
     {
         func fail(_ line: Int, _ reason: String) -> PostroomError {
@@ -19,7 +21,9 @@ public enum MessageParser {
             return Message(envelopeLine: nil, fields: [], separator: [], body: [], lineEnding: .lf)
         }
         guard !bytes.isEmpty else {
-            throw .malformed(what: "message", location: source, reason: "the input is empty; expected header fields, a blank line and a body")
+            throw .malformed(
+                what: "message", location: source,
+                reason: "the input is empty; expected header fields, a blank line and a body")
         }
         if let problem = firstForbiddenByte(bytes) {
             throw fail(problem.line, problem.reason)
@@ -58,7 +62,8 @@ public enum MessageParser {
                 }
                 throw fail(
                     lineNumber,
-                    "\"\(preview)\" is not a header field (Name: value); the header must end with an empty line before the body")
+                    "\"\(preview)\" is not a header field (Name: value); the header must end with an empty line before the body"
+                )
             }
             // Gather continuation lines (those starting with space or tab).
             var end = line.next

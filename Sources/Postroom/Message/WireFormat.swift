@@ -20,7 +20,9 @@ public enum WireFormat {
     /// becomes CRLF, CRLF stays, a last line without an ending gets one), a line starting with
     /// `.` gets another (RFC 5321 4.5.2), and `.` CRLF ends it. One pass, one allocation.
     public static func smtpData(_ bytes: [UInt8]) -> [UInt8] {
-        let dot = UInt8(ascii: "."), cr: UInt8 = 13, lf: UInt8 = 10
+        let dot = UInt8(ascii: ".")
+        let cr: UInt8 = 13
+        let lf: UInt8 = 10
         // At most two bytes out for each in (a CR before each LF, a dot before each line), plus the end.
         return [UInt8](unsafeUninitializedCapacity: bytes.count * 2 + 5) { out, written in
             var count = 0

@@ -59,7 +59,10 @@ public struct CSVReader: Sequence {
                 switch byte {
                 case UInt8(ascii: "\""):
                     guard field.allSatisfy({ $0 == 32 }) && !wasQuoted else {
-                        return .failure(fail(line, "a quote inside an unquoted field; wrap the field in quotes and double the quote"))
+                        return .failure(
+                            fail(
+                                line, "a quote inside an unquoted field; wrap the field in quotes and double the quote")
+                        )
                     }
                     field.removeAll()
                     quoted = true

@@ -84,7 +84,9 @@ public struct RecipientList: Sequence, Sendable {
         /// Guesses from a file name, then from the content (`{` first means JSON Lines).
         public static func detect(fileName: String?, bytes: [UInt8]) -> Format {
             if let name = fileName?.lowercased() {
-                if name.hasSuffix(".jsonl") || name.hasSuffix(".ndjson") || name.hasSuffix(".json") { return .jsonLines }
+                if name.hasSuffix(".jsonl") || name.hasSuffix(".ndjson") || name.hasSuffix(".json") {
+                    return .jsonLines
+                }
                 if name.hasSuffix(".csv") { return .csv }
             }
             let first = bytes.drop { [32, 9, 10, 13, 0xEF, 0xBB, 0xBF].contains($0) }.first
@@ -111,7 +113,8 @@ public struct RecipientList: Sequence, Sendable {
         guard format == .csv else { return }
         var rows = CSVReader(bytes: bytes, source: source).makeIterator()
         guard let first = rows.next() else {
-            throw .malformed(what: "recipient list", location: source, reason: "it is empty; the first row must name the columns")
+            throw .malformed(
+                what: "recipient list", location: source, reason: "it is empty; the first row must name the columns")
         }
         let header = try first.get()
         let names = header.fields.map { $0.trimmingSpaces.lowercased() }
@@ -141,10 +144,12 @@ public struct RecipientList: Sequence, Sendable {
                         header = row.fields.map(\.trimmingSpaces)
                         continue
                     }
-                    guard row.fields.count <= columns.count || row.fields.dropFirst(columns.count).allSatisfy(\.isEmpty) else {
-                        return .failure(.malformed(
-                            what: "CSV", location: "\(source) line \(row.line)",
-                            reason: "\(row.fields.count) fields but the header names \(columns.count) columns"))
+                    guard row.fields.count <= columns.count || row.fields.dropFirst(columns.count).allSatisfy(\.isEmpty)
+                    else {
+                        return .failure(
+                            .malformed(
+                                what: "CSV", location: "\(source) line \(row.line)",
+                                reason: "\(row.fields.count) fields but the header names \(columns.count) columns"))
                     }
                     let members = zip(columns, row.fields).map { ($0.0, JSONValue.string($0.1)) }
                     return .success(Recipient(record: .object(members), line: row.line))
@@ -168,7 +173,10 @@ public struct RecipientList: Sequence, Sendable {
                 do throws(PostroomError) {
                     let value = try JSONValue.parse(slice, location: "\(source) line \(line)")
                     guard case .object = value else {
-                        return .failure(.malformed(what: "JSON Lines", location: "\(source) line \(line)", reason: "each line must be one JSON object"))
+                        return .failure(
+                            .malformed(
+                                what: "JSON Lines", location: "\(source) line \(line)",
+                                reason: "each line must be one JSON object"))
                     }
                     return .success(Recipient(record: value, line: line))
                 } catch {

@@ -18,11 +18,15 @@ public struct SendTo: Sendable, Equatable, CustomStringConvertible {
         var chosen = Set<Copy>()
         for word in text.split(separator: ",").map({ String($0).trimmingSpaces.lowercased() }) where !word.isEmpty {
             guard let copy = Copy(rawValue: word) else {
-                throw .usage("unknown send-to mode \"\(word)\"; valid modes are self, guardian and emergency, comma-separated (self,guardian)")
+                throw .usage(
+                    "unknown send-to mode \"\(word)\"; valid modes are self, guardian and emergency, comma-separated (self,guardian)"
+                )
             }
             chosen.insert(copy)
         }
-        guard !chosen.isEmpty else { throw .usage("no send-to mode given; use self, guardian, emergency or a combination") }
+        guard !chosen.isEmpty else {
+            throw .usage("no send-to mode given; use self, guardian, emergency or a combination")
+        }
         copies = Copy.allCases.filter(chosen.contains)
     }
 
@@ -55,7 +59,8 @@ public struct SuppressionList: Sendable {
         var set = Set<String>()
         for line in text.split(whereSeparator: \.isNewline) {
             let trimmed = String(line).trimmingSpaces
-            guard !trimmed.hasPrefix("#"), let first = trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" }).first else { continue }
+            guard !trimmed.hasPrefix("#"), let first = trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" }).first
+            else { continue }
             set.insert(Self.key(String(first)))
         }
         addresses = set

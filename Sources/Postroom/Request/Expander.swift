@@ -28,12 +28,22 @@ public final class Expander {
             var notes: [String] = []
             if suppressed > 0 { notes.append("\(Self.group(suppressed)) suppressed") }
             if !invalid.isEmpty {
-                let lines = invalid.prefix(5).map { String($0.line) }.joined(separator: ", ") + (invalid.count > 5 ? ", ..." : "")
-                notes.append("\(Self.group(invalid.count)) invalid address\(invalid.count == 1 ? "" : "es") at line\(invalid.count == 1 ? "" : "s") \(lines)")
+                let lines =
+                    invalid.prefix(5).map { String($0.line) }.joined(separator: ", ")
+                    + (invalid.count > 5 ? ", ..." : "")
+                notes.append(
+                    "\(Self.group(invalid.count)) invalid address\(invalid.count == 1 ? "" : "es") at line\(invalid.count == 1 ? "" : "s") \(lines)"
+                )
             }
-            if duplicates > 0 { notes.append("\(Self.group(duplicates)) duplicate\(duplicates == 1 ? "" : "s") dropped") }
-            if missingContacts > 0 { notes.append("\(Self.group(missingContacts)) contact\(missingContacts == 1 ? "" : "s") without an address") }
-            return "expanded \(Self.group(expanded)) of \(Self.group(candidates))" + (notes.isEmpty ? "" : ": " + notes.joined(separator: ", "))
+            if duplicates > 0 {
+                notes.append("\(Self.group(duplicates)) duplicate\(duplicates == 1 ? "" : "s") dropped")
+            }
+            if missingContacts > 0 {
+                notes.append(
+                    "\(Self.group(missingContacts)) contact\(missingContacts == 1 ? "" : "s") without an address")
+            }
+            return "expanded \(Self.group(expanded)) of \(Self.group(candidates))"
+                + (notes.isEmpty ? "" : ": " + notes.joined(separator: ", "))
         }
 
         /// `12,345`.
@@ -86,7 +96,8 @@ public final class Expander {
     public func submit(_ request: Request) throws(PostroomError) -> MessageName {
         let name = MessageNameGenerator.shared.next()
         try spool.maildir(.request).add(try request.encoded(seed: name.messageIDLocalPart), as: name)
-        log.record(name, ["recipients": request.recipients.source, "send_to": request.sendTo.description], status: "submitted")
+        log.record(
+            name, ["recipients": request.recipients.source, "send_to": request.sendTo.description], status: "submitted")
         return name
     }
 
@@ -124,8 +135,12 @@ public final class Expander {
                 progress?(summary.expanded, base)
             case .success(.skipped(let line, let copy, let address, let reason)):
                 switch reason {
-                case .suppressed: summary.candidates += 1; summary.suppressed += 1
-                case .invalidAddress: summary.candidates += 1; summary.invalid.append((line, address))
+                case .suppressed:
+                    summary.candidates += 1
+                    summary.suppressed += 1
+                case .invalidAddress:
+                    summary.candidates += 1
+                    summary.invalid.append((line, address))
                 case .duplicate: summary.duplicates += 1
                 case .noContact: summary.missingContacts += 1
                 }
@@ -143,7 +158,8 @@ public final class Expander {
         let requestName = MessageName(base: base)
         for job in published {
             log.record(
-                requestName.child(recipientIndex: job.index), ["to": "<\(job.address)>", "copy": job.copy.rawValue, "line": String(job.line)],
+                requestName.child(recipientIndex: job.index),
+                ["to": "<\(job.address)>", "copy": job.copy.rawValue, "line": String(job.line)],
                 status: "expanded", echo: false)
         }
         try claim.markDone()
@@ -167,7 +183,9 @@ public final class Expander {
         var summary = Summary(request: claim.name.base)
         summary.expanded = count
         summary.candidates = count
-        log.record(MessageName(base: claim.name.base), status: "done", detail: "published \(count) staged jobs of an interrupted run")
+        log.record(
+            MessageName(base: claim.name.base), status: "done",
+            detail: "published \(count) staged jobs of an interrupted run")
         return summary
     }
 }

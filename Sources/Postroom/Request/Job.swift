@@ -18,7 +18,8 @@ public struct Job: Sendable {
     public var line: Int
 
     /// A job from parts.
-    public init(request: String, copy: SendTo.Copy, envelopeTo: String, toName: String, recipient: JSONValue, line: Int) {
+    public init(request: String, copy: SendTo.Copy, envelopeTo: String, toName: String, recipient: JSONValue, line: Int)
+    {
         self.request = request
         self.copy = copy
         self.envelopeTo = envelopeTo
@@ -46,9 +47,10 @@ public struct Job: Sendable {
             throw fail("no \(ControlHeader.envelopeTo.rawValue) field")
         }
         let copy = SendTo.Copy(rawValue: message.control(.copy) ?? "self") ?? .self
-        let record = try message.control(.recipient).map { (text) throws(PostroomError) in
-            try JSONValue.parse(Array(text.utf8), location: "\(source) \(ControlHeader.recipient.rawValue)")
-        } ?? .object([])
+        let record =
+            try message.control(.recipient).map { (text) throws(PostroomError) in
+                try JSONValue.parse(Array(text.utf8), location: "\(source) \(ControlHeader.recipient.rawValue)")
+            } ?? .object([])
         self.init(
             request: request, copy: copy, envelopeTo: envelopeTo, toName: message.control(.toName) ?? "",
             recipient: record, line: 0)
@@ -74,7 +76,9 @@ public enum ExpansionEvent: Sendable {
 extension Request {
     /// Walks the recipient list, applying the send-to modes, de-duplication per recipient,
     /// address checks and the suppression list. A malformed row stops the walk with its error.
-    public func expansion(name: String, suppression: SuppressionList) -> AnyIterator<Result<ExpansionEvent, PostroomError>> {
+    public func expansion(
+        name: String, suppression: SuppressionList
+    ) -> AnyIterator<Result<ExpansionEvent, PostroomError>> {
         let rows = recipients.makeIterator()
         var pending: [ExpansionEvent] = []
         let copies = sendTo.copies
@@ -83,14 +87,17 @@ extension Request {
                 guard let row = rows.next() else { return nil }
                 switch row {
                 case .failure(let error): return .failure(error)
-                case .success(let recipient): pending = Self.events(for: recipient, copies: copies, request: name, suppression: suppression)
+                case .success(let recipient):
+                    pending = Self.events(for: recipient, copies: copies, request: name, suppression: suppression)
                 }
             }
             return .success(pending.removeFirst())
         }
     }
 
-    static func events(for recipient: Recipient, copies: [SendTo.Copy], request: String, suppression: SuppressionList)
+    static func events(
+        for recipient: Recipient, copies: [SendTo.Copy], request: String, suppression: SuppressionList
+    )
         -> [ExpansionEvent]
     {
         var events: [ExpansionEvent] = []
@@ -124,9 +131,11 @@ extension Request {
                 events.append(.skipped(line: recipient.line, copy: copy, address: address, reason: .suppressed))
                 continue
             }
-            events.append(.job(Job(
-                request: request, copy: copy, envelopeTo: address, toName: name, recipient: recipient.record,
-                line: recipient.line)))
+            events.append(
+                .job(
+                    Job(
+                        request: request, copy: copy, envelopeTo: address, toName: name, recipient: recipient.record,
+                        line: recipient.line)))
         }
         return events
     }

@@ -55,9 +55,11 @@ public struct Request: Sendable {
             throw .usage("--var needs NAME=VALUE, got \"\(text)\"")
         }
         let name = String(text[..<equals])
-        guard name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy({ part in
-            !part.isEmpty && part.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
-        }) else {
+        guard
+            name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy({ part in
+                !part.isEmpty && part.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
+            })
+        else {
             throw .usage("variable name \"\(name)\" must be letters, digits and _ separated by dots (program.niceName)")
         }
         return (name, String(text[text.index(after: equals)...]))
@@ -75,14 +77,25 @@ public struct Request: Sendable {
         var recipientsPart = try MIMEWriter.leaf(
             contentType: MediaType(recipients.format.mediaType, parameters: [("charset", "utf-8")]),
             body: recipients.bytes, encoding: TransferEncoding.isSevenBitSafe(recipients.bytes) ? .sevenBit : .base64,
-            extraFields: [("Content-Disposition", MediaType("attachment", parameters: [("filename", FileSystem.baseName(recipients.source))]).description)])
+            extraFields: [
+                (
+                    "Content-Disposition",
+                    MediaType("attachment", parameters: [("filename", FileSystem.baseName(recipients.source))])
+                        .description
+                )
+            ])
         recipientsPart.appendControl(.part, "recipients")
 
         var parts = [templatePart, recipientsPart]
         for attachment in attachments {
             var part = try MIMEWriter.leaf(
                 contentType: MediaType(attachment.mediaType), body: attachment.content, encoding: .base64,
-                extraFields: [("Content-Disposition", MediaType("attachment", parameters: [("filename", attachment.fileName)]).description)])
+                extraFields: [
+                    (
+                        "Content-Disposition",
+                        MediaType("attachment", parameters: [("filename", attachment.fileName)]).description
+                    )
+                ])
             part.appendControl(.part, "attachment")
             parts.append(part)
         }
@@ -112,22 +125,28 @@ public struct Request: Sendable {
             let role = part.message.control(.part) ?? ""
             if role == "template" || (role.isEmpty && template == nil && part.contentType.value == "message/rfc822") {
                 template = part.message.body
-            } else if role == "recipients" || (role.isEmpty && recipients == nil
-                && ["text/csv", "application/x-ndjson", "application/jsonl"].contains(part.contentType.value))
+            } else if role == "recipients"
+                || (role.isEmpty && recipients == nil
+                    && ["text/csv", "application/x-ndjson", "application/jsonl"].contains(part.contentType.value))
             {
                 let body = part.decodedBody
                 let name = part.fileName ?? "recipients"
                 let format: RecipientList.Format = part.contentType.value == "text/csv" ? .csv : .jsonLines
                 recipients = RecipientList(bytes: body, format: format, source: "\(source) (\(name))")
             } else {
-                attachments.append(Attachment(
-                    fileName: part.fileName ?? "attachment-\(attachments.count + 1)", mediaType: part.contentType.value,
-                    content: part.decodedBody))
+                attachments.append(
+                    Attachment(
+                        fileName: part.fileName ?? "attachment-\(attachments.count + 1)",
+                        mediaType: part.contentType.value,
+                        content: part.decodedBody))
             }
         }
         guard let template else { throw fail("no template part (X-Postroom-Part: template, message/rfc822)") }
-        guard let recipients else { throw fail("no recipients part (X-Postroom-Part: recipients, text/csv or application/x-ndjson)") }
-        let sendTo = try message.control(.sendTo).map { (text) throws(PostroomError) in try SendTo(parsing: text) } ?? .selfOnly
+        guard let recipients else {
+            throw fail("no recipients part (X-Postroom-Part: recipients, text/csv or application/x-ndjson)")
+        }
+        let sendTo =
+            try message.control(.sendTo).map { (text) throws(PostroomError) in try SendTo(parsing: text) } ?? .selfOnly
         var variables: [(name: String, value: String)] = []
         for text in message.controls(.variable) { variables.append(try Self.variable(text)) }
         try self.init(
@@ -147,14 +166,19 @@ extension Request {
     ) throws(PostroomError) -> Request {
         let listBytes = try FileSystem.readFile(recipientsPath)
         let list = RecipientList(
-            bytes: listBytes, format: .detect(fileName: recipientsPath, bytes: listBytes), source: FileSystem.baseName(recipientsPath))
+            bytes: listBytes, format: .detect(fileName: recipientsPath, bytes: listBytes),
+            source: FileSystem.baseName(recipientsPath))
         try list.validateHeader()
         var attachments: [Attachment] = []
         for path in attachmentPaths {
             let content = try FileSystem.readFile(path)
-            attachments.append(Attachment(
-                fileName: FileSystem.baseName(path), mediaType: MediaTypeDetector.shared.mediaType(of: content), content: content))
+            attachments.append(
+                Attachment(
+                    fileName: FileSystem.baseName(path), mediaType: MediaTypeDetector.shared.mediaType(of: content),
+                    content: content))
         }
-        return try Request(template: template, recipients: list, sendTo: sendTo, variables: variables, attachments: attachments, isBulk: isBulk)
+        return try Request(
+            template: template, recipients: list, sendTo: sendTo, variables: variables, attachments: attachments,
+            isBulk: isBulk)
     }
 }

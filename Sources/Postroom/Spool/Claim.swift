@@ -145,7 +145,9 @@ public final class Claim {
     ///
     /// Returns false when the file was no longer there.
     @discardableResult
-    public func release(to target: Maildir? = nil, folder: Maildir.Folder = .new, syncing: Bool = true)
+    public func release(
+        to target: Maildir? = nil, folder: Maildir.Folder = .new, syncing: Bool = true
+    )
         throws(PostroomError) -> Bool
     {
         let destination = target ?? maildir

@@ -24,7 +24,8 @@ public struct DirectoryStream: Sequence {
         init(path: String) {
             handle = opendir(path)
             if handle == nil {
-                failure = errno == ENOENT
+                failure =
+                    errno == ENOENT
                     ? .missingInput(path: path, reason: "no such directory; run 'postroom init' to create the spool")
                     : .io(operation: "read directory", path: path, errno: errno)
             }

@@ -77,7 +77,9 @@ enum FileSystem {
 
     /// Reads the whole file at `fd` from its current offset; with `stopAt`, stops once that
     /// many bytes are read (a file known not to grow needs no read to see its end).
-    static func readAll(_ fd: Int32, path: String, sizeHint: Int = 0, stopAt: Int? = nil) throws(PostroomError) -> [UInt8] {
+    static func readAll(
+        _ fd: Int32, path: String, sizeHint: Int = 0, stopAt: Int? = nil
+    ) throws(PostroomError) -> [UInt8] {
         var result: [UInt8] = []
         result.reserveCapacity(max(sizeHint, 4096))
         var chunk = [UInt8](repeating: 0, count: 65536)

@@ -65,7 +65,9 @@ public struct Maildir: Sendable {
     ///
     /// Call `publish(_:in:)` for each staged file and then sync the target directory
     /// once: a batch of files shares one directory fsync.
-    public func stage(_ bytes: [UInt8], as name: MessageName, modificationTime: Int? = nil) throws(PostroomError)
+    public func stage(
+        _ bytes: [UInt8], as name: MessageName, modificationTime: Int? = nil
+    ) throws(PostroomError)
         -> MessageName
     {
         let temporary = path(of: name, in: .tmp)

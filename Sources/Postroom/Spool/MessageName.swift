@@ -115,7 +115,8 @@ extension MessageName {
         var out: [UInt8] = []
         let bytes = Array(base.utf8)
         for (i, byte) in bytes.enumerated() {
-            let dotAllowed = byte == UInt8(ascii: ".") && i > 0 && i < bytes.count - 1
+            let dotAllowed =
+                byte == UInt8(ascii: ".") && i > 0 && i < bytes.count - 1
                 && bytes[i - 1] != UInt8(ascii: ".")
             if (Self.isAtext(byte) && byte != UInt8(ascii: "=")) || dotAllowed {
                 out.append(byte)

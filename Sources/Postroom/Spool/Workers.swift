@@ -15,10 +15,12 @@ enum Workers {
         for index in 0..<count {
             let task = Unmanaged.passRetained(Task { body(index) }).toOpaque()
             var thread = pthread_t()
-            let result = pthread_create(&thread, nil, { context in
-                if let context { Unmanaged<Task>.fromOpaque(context).takeRetainedValue().body() }
-                return nil
-            }, task)
+            let result = pthread_create(
+                &thread, nil,
+                { context in
+                    if let context { Unmanaged<Task>.fromOpaque(context).takeRetainedValue().body() }
+                    return nil
+                }, task)
             if result == 0 {
                 threads.append(thread)
             } else {

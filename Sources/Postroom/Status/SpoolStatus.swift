@@ -69,7 +69,10 @@ public struct SpoolStatus: Sendable {
 
     /// A table for people.
     public var text: String {
-        var lines = ["spool \(root)", pad("queue", 9) + lpad("new", 8) + lpad("working", 9) + lpad("done", 9) + lpad("due", 8) + "  oldest"]
+        var lines = [
+            "spool \(root)",
+            pad("queue", 9) + lpad("new", 8) + lpad("working", 9) + lpad("done", 9) + lpad("due", 8) + "  oldest",
+        ]
         for counts in queues {
             lines.append(
                 pad(counts.queue.rawValue, 9) + lpad(String(counts.new), 8) + lpad(String(counts.claimed), 9)
@@ -103,8 +106,12 @@ public struct SpoolStatus: Sendable {
         return "\(seconds / 86400)d\(two(seconds % 86400 / 3600))h"
     }
 
-    private func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(1, width - text.count)) }
-    private func lpad(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(1, width - text.count)) + text }
+    private func pad(_ text: String, _ width: Int) -> String {
+        text + String(repeating: " ", count: max(1, width - text.count))
+    }
+    private func lpad(_ text: String, _ width: Int) -> String {
+        String(repeating: " ", count: max(1, width - text.count)) + text
+    }
 }
 
 /// JSON string literals without Foundation.

@@ -65,8 +65,10 @@ public struct RenderInput {
 
     /// An input from parts.
     public init(
-        name: MessageName, envelopeTo: String, toName: String, copy: SendTo.Copy = .self, recipient: JSONValue = .object([]),
-        variables: [(name: String, value: String)] = [], attachments: [Message] = [], isBulk: Bool = true, request: String? = nil
+        name: MessageName, envelopeTo: String, toName: String, copy: SendTo.Copy = .self,
+        recipient: JSONValue = .object([]),
+        variables: [(name: String, value: String)] = [], attachments: [Message] = [], isBulk: Bool = true,
+        request: String? = nil
     ) {
         self.name = name
         self.envelopeTo = envelopeTo
@@ -94,7 +96,10 @@ public struct Renderer: Sendable {
     public var now: @Sendable () -> Timestamp = { .now() }
 
     /// A renderer with these settings.
-    public init(sendingDomains: SendingDomains? = nil, messageIDDomain: String? = nil, unsubscribe: Unsubscribe? = nil, allowsMissing: Bool = false) {
+    public init(
+        sendingDomains: SendingDomains? = nil, messageIDDomain: String? = nil, unsubscribe: Unsubscribe? = nil,
+        allowsMissing: Bool = false
+    ) {
         self.sendingDomains = sendingDomains
         self.messageIDDomain = messageIDDomain
         self.unsubscribe = unsubscribe
@@ -111,7 +116,8 @@ public struct Renderer: Sendable {
     public func render(_ template: MessageTemplate, _ input: RenderInput) throws(PostroomError) -> Message {
         let fromValue = template.header.value(of: "From") ?? ""
         guard let from = try? AddressParser.parseList(fromValue).flatMap(\.mailboxes), from.count == 1 else {
-            throw .malformed(what: "template", location: nil, reason: "From must be exactly one address, found \"\(fromValue)\"")
+            throw .malformed(
+                what: "template", location: nil, reason: "From must be exactly one address, found \"\(fromValue)\"")
         }
         try sendingDomains?.check(from: from[0].address)
 
@@ -130,22 +136,27 @@ public struct Renderer: Sendable {
         var body: Message
         if let html {
             let plain = try MIMEWriter.text(text ?? HTMLText.plainText(from: html), subtype: "plain")
-            body = try MIMEWriter.multipart("alternative", parts: [plain, try MIMEWriter.text(html, subtype: "html")], boundarySeed: "a" + input.name.messageIDLocalPart)
+            body = try MIMEWriter.multipart(
+                "alternative", parts: [plain, try MIMEWriter.text(html, subtype: "html")],
+                boundarySeed: "a" + input.name.messageIDLocalPart)
         } else {
             body = try MIMEWriter.text(text ?? "", subtype: "plain")
         }
         let files = template.files + input.attachments
         if !files.isEmpty {
-            body = try MIMEWriter.multipart("mixed", parts: [body] + files, boundarySeed: "m" + input.name.messageIDLocalPart)
+            body = try MIMEWriter.multipart(
+                "mixed", parts: [body] + files, boundarySeed: "m" + input.name.messageIDLocalPart)
         }
 
         var message = Message()
         try message.append("Date", MessageDate.format(now().seconds))
-        for field in template.header.fields where !Self.replacedFields.contains(field.name.lowercased()) && !ControlHeader.isControl(field.name) {
+        for field in template.header.fields
+        where !Self.replacedFields.contains(field.name.lowercased()) && !ControlHeader.isControl(field.name) {
             message.append(field: field)
         }
         guard var to = try? Mailbox(parsing: input.envelopeTo), to.displayName == nil else {
-            throw .malformed(what: "job", location: nil, reason: "the recipient \"\(input.envelopeTo)\" is not an address")
+            throw .malformed(
+                what: "job", location: nil, reason: "the recipient \"\(input.envelopeTo)\" is not an address")
         }
         to.displayName = input.toName
         try message.append("To", to.formatted)
@@ -153,7 +164,9 @@ public struct Renderer: Sendable {
         try message.append("Message-ID", MessageID.make(for: input.name, domain: messageIDDomain ?? from[0].domain))
         if let unsubscribe {
             try message.append("List-Unsubscribe", unsubscribe.header(for: input.envelopeTo))
-            if unsubscribe.supportsOneClick { try message.append("List-Unsubscribe-Post", "List-Unsubscribe=One-Click") }
+            if unsubscribe.supportsOneClick {
+                try message.append("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+            }
         }
         if input.isBulk {
             try message.append("Precedence", "bulk")
@@ -183,7 +196,8 @@ public struct Renderer: Sendable {
 
 extension Renderer {
     /// A renderer with the settings of `postroom.conf`.
-    public static func configured(_ configuration: Configuration, allowsMissing: Bool) throws(PostroomError) -> Renderer {
+    public static func configured(_ configuration: Configuration, allowsMissing: Bool) throws(PostroomError) -> Renderer
+    {
         Renderer(
             sendingDomains: configuration.value(Configuration.sendingDomains).map(SendingDomains.init),
             messageIDDomain: configuration.value(Configuration.messageIDDomain),

@@ -102,7 +102,9 @@ public final class RenderStage: Sendable {
     }
 
     /// One worker: claims names from the shared stream until it runs dry.
-    private func drain(_ names: SharedNames, into summary: inout Summary, batchSize: Int, progress: (Int) -> Void)
+    private func drain(
+        _ names: SharedNames, into summary: inout Summary, batchSize: Int, progress: (Int) -> Void
+    )
         throws(PostroomError)
     {
         let expanded = spool.maildir(.expanded)
@@ -114,7 +116,8 @@ public final class RenderStage: Sendable {
                 try batch.stage(message.bytes, as: MessageName(base: claim.name.base), in: spool.maildir(.outgoing))
                 batch.consume(claim)
                 summary.rendered += 1
-                log.record(claim.name, ["to": "<\(message.control(.envelopeTo) ?? "")>"], status: "rendered", echo: false)
+                log.record(
+                    claim.name, ["to": "<\(message.control(.envelopeTo) ?? "")>"], status: "rendered", echo: false)
             } catch {
                 try claim.fail(into: spool, reason: error.description, stage: "render", log: log)
                 summary.failed += 1
@@ -152,7 +155,8 @@ public final class RenderStage: Sendable {
             throw .malformed(what: "request", location: job.request, reason: reason)
         case .ready(let template, let variables, let attachments, let isBulk):
             let input = RenderInput(
-                name: MessageName(base: claim.name.base), envelopeTo: job.envelopeTo, toName: job.toName, copy: job.copy,
+                name: MessageName(base: claim.name.base), envelopeTo: job.envelopeTo, toName: job.toName,
+                copy: job.copy,
                 recipient: job.recipient, variables: (variables + extraVariables).map { ($0.name, $0.value) },
                 attachments: attachments, isBulk: isBulk, request: job.request)
             return try renderer.render(template, input)
@@ -165,14 +169,22 @@ public final class RenderStage: Sendable {
         let loaded: LoadedRequest
         do throws(PostroomError) {
             guard let path = try findRequest(base) else {
-                throw .missingInput(path: spool.maildir(.request).path(of: .cur) + "/" + base, reason: "the request was removed before all its jobs were rendered")
+                throw .missingInput(
+                    path: spool.maildir(.request).path(of: .cur) + "/" + base,
+                    reason: "the request was removed before all its jobs were rendered")
             }
             let request = try Request(parsing: try FileSystem.readFile(path), source: path)
             let template = try MessageTemplate(request.template, source: "template of \(base)")
             let attachments = try request.attachments.map { (file) throws(PostroomError) in
                 try MIMEWriter.leaf(
-                    contentType: MediaType(file.mediaType, parameters: [("name", file.fileName)]), body: file.content, encoding: .base64,
-                    extraFields: [("Content-Disposition", MediaType("attachment", parameters: [("filename", file.fileName)]).description)])
+                    contentType: MediaType(file.mediaType, parameters: [("name", file.fileName)]), body: file.content,
+                    encoding: .base64,
+                    extraFields: [
+                        (
+                            "Content-Disposition",
+                            MediaType("attachment", parameters: [("filename", file.fileName)]).description
+                        )
+                    ])
             }
             loaded = .ready(
                 template: template, variables: request.variables.map { Variable(name: $0.name, value: $0.value) },
@@ -207,7 +219,8 @@ public final class RenderStage: Sendable {
         for queue in [Spool.Queue.outgoing, .deferred, .sent, .failed] {
             let maildir = spool.maildir(queue)
             for folder in [Maildir.Folder.new, .cur] {
-                for fileName in try maildir.names(in: folder).checked() where MessageName(fileName: fileName).base == base {
+                for fileName in try maildir.names(in: folder).checked()
+                where MessageName(fileName: fileName).base == base {
                     return true
                 }
             }

@@ -31,7 +31,8 @@ final class TemplateRecord: DynamicMemberLookup, CustomStringConvertible {
     var isEmpty: Bool { values.isEmpty }
 
     var description: String {
-        "{" + values.keys.sorted().map { "\($0): \(ValueNode.text(of: values[$0] ?? ""))" }.joined(separator: ", ") + "}"
+        "{" + values.keys.sorted().map { "\($0): \(ValueNode.text(of: values[$0] ?? ""))" }.joined(separator: ", ")
+            + "}"
     }
 }
 
@@ -47,7 +48,10 @@ extension JSONValue {
         case .array(let items): items.compactMap(\.templateValue)
         case .object(let members):
             // A null member is left out, so the template sees it as missing.
-            TemplateRecord(Dictionary(members.compactMap { key, value in value.templateValue.map { (key, $0) } }, uniquingKeysWith: { _, last in last }))
+            TemplateRecord(
+                Dictionary(
+                    members.compactMap { key, value in value.templateValue.map { (key, $0) } },
+                    uniquingKeysWith: { _, last in last }))
         }
     }
 }

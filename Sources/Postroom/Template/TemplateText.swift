@@ -64,7 +64,8 @@ public final class TemplateText: @unchecked Sendable {
             return .malformed(what: "template", location: "\(name)\(line)", reason: reason)
         }
         if error is TemplateDoesNotExist {
-            return .malformed(what: "template", location: name, reason: "templates cannot include or extend other files")
+            return .malformed(
+                what: "template", location: name, reason: "templates cannot include or extend other files")
         }
         return .malformed(what: "template", location: name, reason: "\(error)")
     }
@@ -76,10 +77,17 @@ enum DjangoFilters {
         target.registerFilter("upper") { value in value.map { ValueNode.text(of: $0).uppercased() } }
         target.registerFilter("lower") { value in value.map { ValueNode.text(of: $0).lowercased() } }
         target.registerFilter("title") { value in
-            value.map { ValueNode.text(of: $0).split(separator: " ", omittingEmptySubsequences: false)
-                .map { $0.prefix(1).uppercased() + $0.dropFirst().lowercased() }.joined(separator: " ") }
+            value.map {
+                ValueNode.text(of: $0).split(separator: " ", omittingEmptySubsequences: false)
+                    .map { $0.prefix(1).uppercased() + $0.dropFirst().lowercased() }.joined(separator: " ")
+            }
         }
-        target.registerFilter("capfirst") { value in value.map { let text = ValueNode.text(of: $0); return text.prefix(1).uppercased() + text.dropFirst() } }
+        target.registerFilter("capfirst") { value in
+            value.map {
+                let text = ValueNode.text(of: $0)
+                return text.prefix(1).uppercased() + text.dropFirst()
+            }
+        }
         target.registerFilter("length") { value -> Any? in
             switch value {
             case let array as [Any]: array.count

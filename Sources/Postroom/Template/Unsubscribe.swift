@@ -16,10 +16,12 @@ public struct Unsubscribe: Sendable {
     public init(urlTemplate: String?, mailto: String?, key: [UInt8]) throws(PostroomError) {
         if let urlTemplate {
             guard urlTemplate.hasPrefix("https://") || urlTemplate.hasPrefix("http://") else {
-                throw .configuration(location: nil, reason: "unsubscribe_url must be an https:// URL, got \"\(urlTemplate)\"")
+                throw .configuration(
+                    location: nil, reason: "unsubscribe_url must be an https:// URL, got \"\(urlTemplate)\"")
             }
             guard urlTemplate.contains("{token}") else {
-                throw .configuration(location: nil, reason: "unsubscribe_url must contain {token} so the click can be verified")
+                throw .configuration(
+                    location: nil, reason: "unsubscribe_url must contain {token} so the click can be verified")
             }
         }
         if let mailto, !AddressParser.isValidAddress(mailto) {
@@ -36,9 +38,12 @@ public struct Unsubscribe: Sendable {
         let mailto = configuration.value(Configuration.unsubscribeMailto)
         guard url != nil || mailto != nil else { return nil }
         guard let keyFile = configuration.value(Configuration.unsubscribeKeyFile) else {
-            throw .configuration(location: configuration.path, reason: "unsubscribe_url or unsubscribe_mailto needs unsubscribe_key_file")
+            throw .configuration(
+                location: configuration.path, reason: "unsubscribe_url or unsubscribe_mailto needs unsubscribe_key_file"
+            )
         }
-        return try Unsubscribe(urlTemplate: url, mailto: mailto, key: SecretFile.read(keyFile, purpose: "unsubscribe key"))
+        return try Unsubscribe(
+            urlTemplate: url, mailto: mailto, key: SecretFile.read(keyFile, purpose: "unsubscribe key"))
     }
 
     /// The token for `address`.
@@ -88,7 +93,8 @@ public struct Unsubscribe: Sendable {
         var out = ""
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"),
                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             default:
@@ -127,7 +133,9 @@ public struct SendingDomains: Sendable {
         guard allows(domain) else {
             throw .malformed(
                 what: "From address", location: nil,
-                reason: "\(address) is not in a sending domain (\(patterns.joined(separator: ", "))): receivers checking DMARC will reject it")
+                reason:
+                    "\(address) is not in a sending domain (\(patterns.joined(separator: ", "))): receivers checking DMARC will reject it"
+            )
         }
     }
 }

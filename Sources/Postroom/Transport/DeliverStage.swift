@@ -58,7 +58,8 @@ public final class DeliverStage: @unchecked Sendable {
     public func run() throws(PostroomError) -> Summary {
         for queue in [Spool.Queue.outgoing, .deferred] {
             for name in try spool.maildir(queue).recoverAbandonedClaims() {
-                log.record(name, status: "recovered", detail: "claim of a stopped deliver returned to \(queue.rawValue)/new")
+                log.record(
+                    name, status: "recovered", detail: "claim of a stopped deliver returned to \(queue.rawValue)/new")
             }
         }
         let start = now().seconds
@@ -86,7 +87,9 @@ public final class DeliverStage: @unchecked Sendable {
                         state.summary.sent += mine.sent
                         state.summary.deferred += mine.deferred
                         state.summary.failed += mine.failed
-                        if let connectionFailed { state.failuresInARow = connectionFailed ? state.failuresInARow + 1 : 0 }
+                        if let connectionFailed {
+                            state.failuresInARow = connectionFailed ? state.failuresInARow + 1 : 0
+                        }
                         if state.failuresInARow >= stopAfter && state.summary.stoppedEarly == nil {
                             state.summary.stoppedEarly = "\(state.failuresInARow) connection failures in a row"
                         }
@@ -100,7 +103,8 @@ public final class DeliverStage: @unchecked Sendable {
                     if let upcoming { next = upcoming } else { next = try prepareNext(from: due, summary: &mine) }
                     guard let current = next else { break }
                     upcoming = lookahead ? try prepareNext(from: due, summary: &mine) : nil
-                    let connectionFailed = try deliver(current, announcing: upcoming, through: transport, summary: &mine, syncs: syncs)
+                    let connectionFailed = try deliver(
+                        current, announcing: upcoming, through: transport, summary: &mine, syncs: syncs)
                     if merge(connectionFailed: connectionFailed) {
                         due.stop()
                         break
@@ -121,17 +125,23 @@ public final class DeliverStage: @unchecked Sendable {
     }
 
     /// Queues a failure report for `message` when enabled and it had a sender.
-    private func report(_ message: Message, envelope: Envelope, reply: String, relay: String, name: MessageName, arrival: Int)
+    private func report(
+        _ message: Message, envelope: Envelope, reply: String, relay: String, name: MessageName, arrival: Int
+    )
         throws(PostroomError)
     {
         guard failureReports else { return }
         let reportName = MessageNameGenerator.shared.next()
-        guard let report = try FailureReport.make(
-            original: message, envelope: envelope, reply: reply, relay: relay, reportingHost: reportingHost, name: reportName,
-            arrival: arrival, now: now().seconds)
+        guard
+            let report = try FailureReport.make(
+                original: message, envelope: envelope, reply: reply, relay: relay, reportingHost: reportingHost,
+                name: reportName,
+                arrival: arrival, now: now().seconds)
         else { return }
         try spool.maildir(.outgoing).add(report.bytes, as: reportName)
-        log.record(name, ["to": "<\(envelope.sender ?? "")>"], status: "reported", detail: "failure report queued as \(reportName.base)")
+        log.record(
+            name, ["to": "<\(envelope.sender ?? "")>"], status: "reported",
+            detail: "failure report queued as \(reportName.base)")
     }
 
     /// Removes records from `sent/` that arrived there more than `age` seconds ago
@@ -149,7 +159,9 @@ public final class DeliverStage: @unchecked Sendable {
         }
         if removed > 0 {
             try FileSystem.syncDirectory(directory)
-            log.record(nil, status: "pruned", detail: "removed \(removed) records older than \(SpoolStatus.duration(age)) from sent/")
+            log.record(
+                nil, status: "pruned",
+                detail: "removed \(removed) records older than \(SpoolStatus.duration(age)) from sent/")
         }
         return removed
     }
@@ -187,7 +199,8 @@ public final class DeliverStage: @unchecked Sendable {
                 let envelope = try Envelope(of: message, bounceAddress: bounceAddress)
                 var outbound = message
                 outbound.removeInternalFields()
-                return Prepared(claim: claim, message: message, outbound: Outbound(data: outbound.bytes, envelope: envelope))
+                return Prepared(
+                    claim: claim, message: message, outbound: Outbound(data: outbound.bytes, envelope: envelope))
             } catch {
                 try claim.fail(into: spool, reason: error.description, stage: "deliver", log: log)
                 summary.failed += 1
@@ -198,7 +211,8 @@ public final class DeliverStage: @unchecked Sendable {
 
     /// Delivers one claimed message; returns whether the server could not be reached.
     private func deliver(
-        _ prepared: Prepared, announcing next: Prepared?, through transport: Transport, summary: inout Summary, syncs: PendingSyncs
+        _ prepared: Prepared, announcing next: Prepared?, through transport: Transport, summary: inout Summary,
+        syncs: PendingSyncs
     ) throws(PostroomError) -> Bool {
         let (claim, message, envelope) = (prepared.claim, prepared.message, prepared.outbound.envelope)
         let outcome = transport.deliver(prepared.outbound.data, envelope: envelope, announcing: next?.outbound)
@@ -207,8 +221,10 @@ public final class DeliverStage: @unchecked Sendable {
         var fields: KeyValuePairs<String, String> {
             switch outcome {
             case .sent(let reply, let relay), .failed(let reply, let relay), .deferred(let reply, let relay, _):
-                ["to": envelope.recipients.map { "<\($0)>" }.joined(separator: ","), "relay": relay,
-                 "delay": String(max(0, time.seconds - created)), "dsn": Self.statusCode(reply, outcome)]
+                [
+                    "to": envelope.recipients.map { "<\($0)>" }.joined(separator: ","), "relay": relay,
+                    "delay": String(max(0, time.seconds - created)), "dsn": Self.statusCode(reply, outcome),
+                ]
             }
         }
         switch outcome {
@@ -234,13 +250,16 @@ public final class DeliverStage: @unchecked Sendable {
             deferred.setControl(.attempts, String(attempts))
             deferred.setControl(.lastError, reply)
             if time.seconds - created >= retry.lifetime {
-                let reason = "gave up after \(attempts) attempts in \(SpoolStatus.duration(time.seconds - created)): \(reply)"
+                let reason =
+                    "gave up after \(attempts) attempts in \(SpoolStatus.duration(time.seconds - created)): \(reply)"
                 deferred.setControl(.failure, reason)
                 deferred.setControl(.failedIn, "deliver")
                 try claim.replace(with: deferred.bytes, to: spool.maildir(.failed), folder: .cur)
                 log.record(claim.name, fields, status: "expired", detail: reply)
                 if case .deferred(_, let relay, _) = outcome {
-                    try report(message, envelope: envelope, reply: "500 5.4.7 \(reason)", relay: relay, name: claim.name, arrival: created)
+                    try report(
+                        message, envelope: envelope, reply: "500 5.4.7 \(reason)", relay: relay, name: claim.name,
+                        arrival: created)
                 }
                 summary.failed += 1
                 return connectionFailed
@@ -257,7 +276,9 @@ public final class DeliverStage: @unchecked Sendable {
     /// The enhanced status code of a reply (`2.0.0`), or one derived from its class.
     static func statusCode(_ reply: String, _ outcome: DeliveryOutcome) -> String {
         let words = reply.split(separator: " ")
-        if words.count > 1, words[1].split(separator: ".").count == 3, words[1].first.map({ "245".contains($0) }) == true {
+        if words.count > 1, words[1].split(separator: ".").count == 3,
+            words[1].first.map({ "245".contains($0) }) == true
+        {
             return String(words[1])
         }
         switch outcome {
@@ -281,7 +302,10 @@ private final class DueMessages: @unchecked Sendable {
     private let interval: Double?
     private var nextSlot = 0.0
 
-    init(spool: Spool, outgoing: DirectoryStream.Iterator, deferred: DirectoryStream.Iterator, now: Int, limit: Int?, interval: Double?) {
+    init(
+        spool: Spool, outgoing: DirectoryStream.Iterator, deferred: DirectoryStream.Iterator, now: Int, limit: Int?,
+        interval: Double?
+    ) {
         self.spool = spool
         self.outgoing = outgoing
         self.deferred = deferred

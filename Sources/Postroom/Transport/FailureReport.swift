@@ -10,10 +10,12 @@ public enum FailureReport {
     ) throws(PostroomError) -> Message? {
         guard let sender = envelope.sender, !sender.isEmpty else { return nil }
         let recipients = envelope.recipients.map { "<\($0)>" }.joined(separator: ", ")
-        let status = reply.split(separator: " ").dropFirst().first.map(String.init)
+        let status =
+            reply.split(separator: " ").dropFirst().first.map(String.init)
             .flatMap { $0.split(separator: ".").count == 3 && $0.first == "5" ? $0 : nil } ?? "5.0.0"
 
-        let text = try MIMEWriter.text("""
+        let text = try MIMEWriter.text(
+            """
             This is the mail system at \(reportingHost).
 
             Your message could not be delivered to \(recipients).

@@ -14,7 +14,9 @@ public struct HealthCheck: Sendable {
     public var timeout: Int
 
     /// A health check; the method is checked here.
-    public init(url: String, method: String = "GET", expectedStatus: Int? = nil, timeout: Int = 10) throws(PostroomError) {
+    public init(
+        url: String, method: String = "GET", expectedStatus: Int? = nil, timeout: Int = 10
+    ) throws(PostroomError) {
         guard ["GET", "POST", "HEAD"].contains(method.uppercased()) else {
             throw .usage("--healthcheck-method must be GET, POST or HEAD, not \"\(method)\"")
         }

@@ -20,7 +20,8 @@ public final class MaildirTransport: Transport {
         } catch {
             let temporary = error.exitStatus == .tempFail
             return temporary
-                ? .deferred(reply: "451 4.3.0 \(error.description)", relay: "maildir[\(maildir.path)]", connectionFailed: true)
+                ? .deferred(
+                    reply: "451 4.3.0 \(error.description)", relay: "maildir[\(maildir.path)]", connectionFailed: true)
                 : .failed(reply: "550 5.3.0 \(error.description)", relay: "maildir[\(maildir.path)]")
         }
     }

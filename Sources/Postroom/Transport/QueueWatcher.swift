@@ -28,7 +28,9 @@ public final class QueueWatcher {
         let maildir = spool.maildir(.deferred)
         var earliest: Int?
         for fileName in maildir.names(in: .new) {
-            guard let info = FileSystem.status(maildir.path(of: MessageName(fileName: fileName), in: .new)) else { continue }
+            guard let info = FileSystem.status(maildir.path(of: MessageName(fileName: fileName), in: .new)) else {
+                continue
+            }
             earliest = min(earliest ?? info.st_mtim.tv_sec, info.st_mtim.tv_sec)
         }
         return earliest.map { max(0, $0 - now) }

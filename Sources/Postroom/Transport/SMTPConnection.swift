@@ -49,7 +49,10 @@ final class SMTPConnection {
     private var reader = SMTPReplyReader()
     private var receiveBuffer = [UInt8](repeating: 0, count: 16_384)
 
-    private init(handle: UnsafeMutableRawPointer, socket: curl_socket_t, capabilities: SMTPCapabilities, relay: String, responseTimeout: Int) {
+    private init(
+        handle: UnsafeMutableRawPointer, socket: curl_socket_t, capabilities: SMTPCapabilities, relay: String,
+        responseTimeout: Int
+    ) {
         self.handle = handle
         self.socket = socket
         self.capabilities = capabilities
@@ -59,7 +62,9 @@ final class SMTPConnection {
 
     /// Connects, says EHLO, starts TLS and logs in as `settings` say.
     static func open(_ settings: SMTPTransport.Settings) -> Result<SMTPConnection, Failure> {
-        guard let handle = curl_easy_init() else { return .failure(Failure(description: "libcurl could not create a handle")) }
+        guard let handle = curl_easy_init() else {
+            return .failure(Failure(description: "libcurl could not create a handle"))
+        }
         let base = settings.url.hasSuffix("/") ? String(settings.url.dropLast()) : settings.url
         _ = postroom_curl_setopt_string(handle, CURLOPT_URL, "\(base)/\(settings.heloName)")
         _ = postroom_curl_setopt_long(handle, CURLOPT_CONNECT_ONLY, 1)
@@ -67,11 +72,12 @@ final class SMTPConnection {
         _ = postroom_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, settings.connectTimeout)
         _ = postroom_curl_setopt_long(handle, CURLOPT_TIMEOUT, settings.overallTimeout)
         _ = postroom_curl_setopt_long(handle, CURLOPT_SERVER_RESPONSE_TIMEOUT, settings.responseTimeout)
-        let tls: curl_usessl = switch settings.tls {
-        case .required: CURLUSESSL_ALL
-        case .opportunistic: CURLUSESSL_TRY
-        case .off: CURLUSESSL_NONE
-        }
+        let tls: curl_usessl =
+            switch settings.tls {
+            case .required: CURLUSESSL_ALL
+            case .opportunistic: CURLUSESSL_TRY
+            case .off: CURLUSESSL_NONE
+            }
         _ = postroom_curl_setopt_long(handle, CURLOPT_USE_SSL, Int(tls.rawValue))
         if let caFile = settings.caFile { _ = postroom_curl_setopt_string(handle, CURLOPT_CAINFO, caFile) }
         if let username = settings.username { _ = postroom_curl_setopt_string(handle, CURLOPT_USERNAME, username) }
@@ -93,8 +99,10 @@ final class SMTPConnection {
             return .failure(Failure(description: description, relay: relay))
         }
         let capabilities = dialogue.ehloReply.map { SMTPCapabilities(ehloLines: $0.lines) } ?? SMTPCapabilities()
-        return .success(SMTPConnection(
-            handle: handle, socket: socket, capabilities: capabilities, relay: relay, responseTimeout: settings.responseTimeout))
+        return .success(
+            SMTPConnection(
+                handle: handle, socket: socket, capabilities: capabilities, relay: relay,
+                responseTimeout: settings.responseTimeout))
     }
 
     /// Whether an idle connection is still open: a server that timed it out has sent EOF or a
@@ -115,7 +123,8 @@ final class SMTPConnection {
             switch code {
             case CURLE_OK: offset += sent
             case CURLE_AGAIN: try wait(for: POLLOUT, what: "to send \(what())")
-            default: throw Failure(description: "could not send \(what()): \(String(cString: curl_easy_strerror(code)))")
+            default:
+                throw Failure(description: "could not send \(what()): \(String(cString: curl_easy_strerror(code)))")
             }
         }
     }
@@ -140,7 +149,9 @@ final class SMTPConnection {
                 throw Failure(description: "the reply to \(what()) runs over 1 MiB without ending")
             }
             var received = 0
-            let code = receiveBuffer.withUnsafeMutableBytes { curl_easy_recv(handle, $0.baseAddress, $0.count, &received) }
+            let code = receiveBuffer.withUnsafeMutableBytes {
+                curl_easy_recv(handle, $0.baseAddress, $0.count, &received)
+            }
             switch code {
             case CURLE_OK where received == 0:
                 throw Failure(description: "the server closed the connection before replying to \(what())")
@@ -149,7 +160,8 @@ final class SMTPConnection {
             case CURLE_AGAIN:
                 try wait(for: POLLIN, what: "for the reply to \(what())")
             default:
-                throw Failure(description: "could not read the reply to \(what()): \(String(cString: curl_easy_strerror(code)))")
+                throw Failure(
+                    description: "could not read the reply to \(what()): \(String(cString: curl_easy_strerror(code)))")
             }
         }
     }
@@ -185,7 +197,9 @@ final class SMTPConnection {
             let ready = poll(&descriptor, 1, Int32(clamping: deadline - current))
             if ready > 0 { return }
             if ready < 0 && errno == EINTR { continue }
-            if ready < 0 { throw Failure(description: "poll failed waiting \(what()): \(String(cString: strerror(errno)))") }
+            if ready < 0 {
+                throw Failure(description: "poll failed waiting \(what()): \(String(cString: strerror(errno)))")
+            }
             throw timeout(what(), replyLimited: replyDeadline <= messageDeadline)
         }
     }

@@ -90,7 +90,9 @@ public final class SMTPTransport: Transport {
             let current: SMTPConnection
             switch openConnection() {
             case .success(let open): current = open
-            case .failure(let failure): return .deferred(reply: failure.description, relay: failure.relay ?? settings.host, connectionFailed: true)
+            case .failure(let failure):
+                return .deferred(
+                    reply: failure.description, relay: failure.relay ?? settings.host, connectionFailed: true)
             }
             let reused = current.transactions > 0
             let repliesBefore = current.repliesRead
@@ -130,16 +132,22 @@ public final class SMTPTransport: Transport {
     }
 
     /// The envelope commands for a message, or the reason it cannot go to this server at all.
-    private func envelopeCommands(_ wire: [UInt8], _ envelope: Envelope, on connection: SMTPConnection) -> EnvelopeCommands {
+    private func envelopeCommands(
+        _ wire: [UInt8], _ envelope: Envelope, on connection: SMTPConnection
+    ) -> EnvelopeCommands {
         let relay = connection.relay
         let capabilities = connection.capabilities
         let international = ([envelope.sender ?? ""] + envelope.recipients).contains { $0.utf8.contains { $0 >= 0x80 } }
         if international && !capabilities.smtpUTF8 {
             let recipients = envelope.recipients.joined(separator: ", ")
-            return .refused(SMTPReply(code: 550, lines: ["5.6.7 SMTPUTF8 is required for \(recipients) but \(relay) does not offer it"]))
+            return .refused(
+                SMTPReply(
+                    code: 550, lines: ["5.6.7 SMTPUTF8 is required for \(recipients) but \(relay) does not offer it"]))
         }
         if let limit = capabilities.sizeLimit, wire.count > limit {
-            return .refused(SMTPReply(code: 552, lines: ["5.3.4 message size \(wire.count) exceeds the size limit \(limit) of \(relay)"]))
+            return .refused(
+                SMTPReply(
+                    code: 552, lines: ["5.3.4 message size \(wire.count) exceeds the size limit \(limit) of \(relay)"]))
         }
         var mail = "MAIL FROM:<\(envelope.sender ?? "")>"
         if capabilities.size { mail += " SIZE=\(wire.count)" }
@@ -162,7 +170,9 @@ public final class SMTPTransport: Transport {
     }
 
     /// One mail transaction; returns the outcome and whether the connection can carry another.
-    private func transaction(_ data: [UInt8], envelope: Envelope, announcing next: Outbound?, on connection: SMTPConnection)
+    private func transaction(
+        _ data: [UInt8], envelope: Envelope, announcing next: Outbound?, on connection: SMTPConnection
+    )
         throws(SMTPConnection.Failure) -> (DeliveryOutcome, Bool)
     {
         let relay = connection.relay
@@ -209,7 +219,11 @@ public final class SMTPTransport: Transport {
         if let dataReply = replies.last, dataReply.code != 354 {
             // 2xx to DATA would read as sent with nothing sent: the server is confused.
             guard !dataReply.isSuccess else {
-                return (.deferred(reply: "unexpected reply to DATA: \(dataReply.text)", relay: relay, connectionFailed: false), false)
+                return (
+                    .deferred(
+                        reply: "unexpected reply to DATA: \(dataReply.text)", relay: relay, connectionFailed: false),
+                    false
+                )
             }
             return (outcome(of: dataReply, relay: relay), !dataReply.closesConnection && reset(connection))
         }

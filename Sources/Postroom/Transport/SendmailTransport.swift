@@ -20,12 +20,15 @@ public final class SendmailTransport: Transport {
         let relay = "sendmail[\(program)]"
         let arguments = [program, "-i", "-f", envelope.sender ?? "<>", "--"] + envelope.recipients
         guard let run = Self.run(arguments, input: data) else {
-            return .deferred(reply: "451 4.3.0 could not start \(program): \(PostroomError.describe(errno))", relay: relay, connectionFailed: true)
+            return .deferred(
+                reply: "451 4.3.0 could not start \(program): \(PostroomError.describe(errno))", relay: relay,
+                connectionFailed: true)
         }
         let detail = run.output.isEmpty ? "exit status \(run.status)" : "exit status \(run.status): \(run.output)"
         switch run.status {
         case 0: return .sent(reply: "250 2.0.0 accepted by \(FileSystem.baseName(program))", relay: relay)
-        case Sysexit.tempFail.rawValue: return .deferred(reply: "451 4.3.0 \(detail)", relay: relay, connectionFailed: false)
+        case Sysexit.tempFail.rawValue:
+            return .deferred(reply: "451 4.3.0 \(detail)", relay: relay, connectionFailed: false)
         default: return .failed(reply: "550 5.3.0 \(detail)", relay: relay)
         }
     }
@@ -38,7 +41,8 @@ public final class SendmailTransport: Transport {
         var fromChild: [Int32] = [-1, -1]
         guard pipe(&toChild) == 0 else { return nil }
         guard pipe(&fromChild) == 0 else {
-            Glibc.close(toChild[0]); Glibc.close(toChild[1])
+            Glibc.close(toChild[0])
+            Glibc.close(toChild[1])
             return nil
         }
         var actions = posix_spawn_file_actions_t()
@@ -55,7 +59,8 @@ public final class SendmailTransport: Transport {
         Glibc.close(toChild[0])
         Glibc.close(fromChild[1])
         guard spawned == 0 else {
-            Glibc.close(toChild[1]); Glibc.close(fromChild[0])
+            Glibc.close(toChild[1])
+            Glibc.close(fromChild[0])
             errno = spawned
             return nil
         }
@@ -68,7 +73,8 @@ public final class SendmailTransport: Transport {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let exitStatus: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        let text = String(decoding: output.prefix(500), as: UTF8.self).split(whereSeparator: \.isNewline).joined(separator: " ")
+        let text = String(decoding: output.prefix(500), as: UTF8.self).split(whereSeparator: \.isNewline).joined(
+            separator: " ")
         return (exitStatus, text)
     }
 }

@@ -17,8 +17,10 @@ import Testing
     }
 
     @Test func mistakesAreReportedWithTheirLine() {
-        let cases = [("spol = /x", "line 1: unknown key \"spol\""), ("\nspool /x", "line 2: expected 'key = value'"),
-                     ("spool = a\nspool = b", "line 2: \"spool\" is set twice")]
+        let cases = [
+            ("spol = /x", "line 1: unknown key \"spol\""), ("\nspool /x", "line 2: expected 'key = value'"),
+            ("spool = a\nspool = b", "line 2: \"spool\" is set twice"),
+        ]
         for (text, fragment) in cases {
             #expect {
                 _ = try Configuration(text: text)

@@ -31,8 +31,12 @@ import Testing
 
     @Test func messagesSayWhatWhereAndWhatToDo() {
         let full = PostroomError.io(operation: "write", path: "/spool/outgoing/tmp/x", errno: ENOSPC)
-        #expect(full.description == "cannot write /spool/outgoing/tmp/x: No space left on device; free space on the file system, then run the command again")
-        let config = PostroomError.configuration(location: "/etc/postroom/postroom.conf line 3", reason: "unknown key \"spol\"")
+        #expect(
+            full.description
+                == "cannot write /spool/outgoing/tmp/x: No space left on device; free space on the file system, then run the command again"
+        )
+        let config = PostroomError.configuration(
+            location: "/etc/postroom/postroom.conf line 3", reason: "unknown key \"spol\"")
         #expect(config.description == "configuration error: /etc/postroom/postroom.conf line 3: unknown key \"spol\"")
     }
 }

@@ -9,7 +9,8 @@ import Testing
 
     @Test func exitStatusTableInPostroom7MatchesSysexit() throws {
         let page = try String(contentsOf: Self.root.appendingPathComponent("man/man7/postroom.7"), encoding: .utf8)
-        let section = try #require(page.components(separatedBy: ".Sh EXIT STATUS").last?.components(separatedBy: ".Sh ").first)
+        let section = try #require(
+            page.components(separatedBy: ".Sh EXIT STATUS").last?.components(separatedBy: ".Sh ").first)
         var documented: [Int32: String] = [:]
         for line in section.split(separator: "\n") where line.hasPrefix(".It ") {
             let words = line.split(separator: " ")
@@ -30,6 +31,8 @@ import Testing
 
     @Test func everyControlHeaderIsDocumented() throws {
         let page = try String(contentsOf: Self.root.appendingPathComponent("man/man7/postroom.7"), encoding: .utf8)
-        for header in ControlHeader.allCases { #expect(page.contains(".It Ql \(header.rawValue)"), "\(header.rawValue)") }
+        for header in ControlHeader.allCases {
+            #expect(page.contains(".It Ql \(header.rawValue)"), "\(header.rawValue)")
+        }
     }
 }

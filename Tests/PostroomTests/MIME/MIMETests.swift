@@ -23,7 +23,9 @@ import Testing
         var generator = SystemRandomNumberGenerator()
         let alphabet: [UInt8] = Array("ab =.\t\nF".utf8) + [0xC3, 0xA9, 0x00, 0xFF]
         for _ in 0..<500 {
-            let bytes = (0..<Int.random(in: 0..<300, using: &generator)).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] }
+            let bytes = (0..<Int.random(in: 0..<300, using: &generator)).map { _ in
+                alphabet[Int.random(in: 0..<alphabet.count, using: &generator)]
+            }
             let encoded = QuotedPrintable.encode(bytes)
             #expect(encoded.allSatisfy { $0 < 128 && $0 != 0 })
             #expect(QuotedPrintable.decode(encoded) == bytes)
@@ -61,7 +63,9 @@ import Testing
 
     @Test func formatsWithQuotingAndRFC2231() {
         #expect(MediaType("text/plain", parameters: [("charset", "utf-8")]).description == "text/plain; charset=utf-8")
-        #expect(MediaType("attachment", parameters: [("filename", "my file.pdf")]).description == #"attachment; filename="my file.pdf""#)
+        #expect(
+            MediaType("attachment", parameters: [("filename", "my file.pdf")]).description
+                == #"attachment; filename="my file.pdf""#)
         let encoded = MediaType("attachment", parameters: [("filename", "été 1.pdf")])
         #expect(encoded.description == "attachment; filename*=utf-8''%C3%A9t%C3%A9%201.pdf")
         #expect(MediaType(parsing: encoded.description)[parameter: "filename"] == "été 1.pdf")
@@ -126,7 +130,10 @@ import Testing
     @Test func libmagicRecognisesCommonFiles() {
         let detector = MediaTypeDetector.shared
         #expect(detector.mediaType(of: Array("%PDF-1.4\n%âãÏÓ\n1 0 obj\n<<>>\nendobj\n".utf8)) == "application/pdf")
-        #expect(detector.mediaType(of: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]) == "image/png")
+        #expect(
+            detector.mediaType(of: [
+                0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52,
+            ]) == "image/png")
         #expect(detector.mediaType(of: Array("just some words\n".utf8)) == "text/plain")
     }
 }
@@ -140,17 +147,18 @@ import Testing
             <p><a href="https://example.org/s?a=1&amp;b=2">Schedule</a> &#8211; &lt;ok&gt;</p><!-- hidden -->
             <script>alert(1)</script></body></html>
             """
-        #expect(HTMLText.plainText(from: html) == """
-            Welcome, Ada
+        #expect(
+            HTMLText.plainText(from: html) == """
+                Welcome, Ada
 
-            Your class:
-            Robotics & AI
+                Your class:
+                Robotics & AI
 
-            - Bring a laptop
-            - Arrive at 9
+                - Bring a laptop
+                - Arrive at 9
 
-            Schedule <https://example.org/s?a=1&b=2> – <ok>
+                Schedule <https://example.org/s?a=1&b=2> – <ok>
 
-            """)
+                """)
     }
 }

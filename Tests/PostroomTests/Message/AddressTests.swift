@@ -5,14 +5,20 @@ import Testing
     @Test func parsesAnAddressListWithNamesQuotesCommentsAndGroups() throws {
         let list = try AddressParser.parseList(
             #"Ada Lovelace <ada@example.org>, "Doe, John \"JD\"" <john@example.org>, plain@example.org (Plain Name), "#
-                + #"Team: x@example.org, Y <y@example.org>;, undisclosed-recipients:;, <@relay.example:routed@example.org>"#)
+                + #"Team: x@example.org, Y <y@example.org>;, undisclosed-recipients:;, <@relay.example:routed@example.org>"#
+        )
         #expect(list.count == 6)
         #expect(list[0] == .mailbox(Mailbox(displayName: "Ada Lovelace", localPart: "ada", domain: "example.org")))
         #expect(list[1].mailboxes[0].displayName == #"Doe, John "JD""#)
         #expect(list[2].mailboxes[0].displayName == "Plain Name")
-        #expect(list[3] == .group(name: "Team", members: [
-            Mailbox(localPart: "x", domain: "example.org"), Mailbox(displayName: "Y", localPart: "y", domain: "example.org"),
-        ]))
+        #expect(
+            list[3]
+                == .group(
+                    name: "Team",
+                    members: [
+                        Mailbox(localPart: "x", domain: "example.org"),
+                        Mailbox(displayName: "Y", localPart: "y", domain: "example.org"),
+                    ]))
         #expect(list[4] == .group(name: "undisclosed-recipients", members: []))
         #expect(list[5].mailboxes[0].address == "routed@example.org")
     }
@@ -60,19 +66,27 @@ import Testing
     }
 
     @Test func malformedAddressesAreErrorsNotCrashes() {
-        for text in ["no-at-sign", "a@", "@example.org", "\"unclosed@example.org", "(unclosed a@b", "A <a@example.org",
-                     "Team: a@example.org", "a@b@c", "<>", "a b@example.org", "[open@example.org"] {
-            #expect(throws: PostroomError.self, "\(text)") { _ = try AddressParser.parseList(text).flatMap(\.mailboxes) }
+        for text in [
+            "no-at-sign", "a@", "@example.org", "\"unclosed@example.org", "(unclosed a@b", "A <a@example.org",
+            "Team: a@example.org", "a@b@c", "<>", "a b@example.org", "[open@example.org",
+        ] {
+            #expect(throws: PostroomError.self, "\(text)") {
+                _ = try AddressParser.parseList(text).flatMap(\.mailboxes)
+            }
         }
     }
 
     @Test func validatesPlainAddresses() {
-        for good in ["a@example.org", "first.last+tag@sub.example.co.uk", "x@localhost", "o'brien@example.org",
-                     "\"quoted local\"@example.org", "ü@exämple.org", "a@[192.0.2.1]"] {
+        for good in [
+            "a@example.org", "first.last+tag@sub.example.co.uk", "x@localhost", "o'brien@example.org",
+            "\"quoted local\"@example.org", "ü@exämple.org", "a@[192.0.2.1]",
+        ] {
             #expect(AddressParser.isValidAddress(good), "\(good)")
         }
-        for bad in ["", "a", "a@", "a..b@example.org", ".a@example.org", "a@-example.org", "a@example..org",
-                    "Name <a@example.org>", "a@exa_mple.org", String(repeating: "l", count: 65) + "@example.org", "a@b, c@d"] {
+        for bad in [
+            "", "a", "a@", "a..b@example.org", ".a@example.org", "a@-example.org", "a@example..org",
+            "Name <a@example.org>", "a@exa_mple.org", String(repeating: "l", count: 65) + "@example.org", "a@b, c@d",
+        ] {
             #expect(!AddressParser.isValidAddress(bad), "\(bad)")
         }
     }

@@ -6,7 +6,10 @@ import Testing
         #expect(MessageDate.format(1_700_000_000, utc: true) == "Tue, 14 Nov 2023 22:13:20 +0000")
         #expect(MessageDate.format(0, utc: true) == "Thu, 1 Jan 1970 00:00:00 +0000")
         let local = MessageDate.format(1_700_000_000)
-        #expect(local.range(of: #"^[A-Z][a-z]{2}, \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}$"#, options: .regularExpression) != nil)
+        #expect(
+            local.range(
+                of: #"^[A-Z][a-z]{2}, \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}$"#,
+                options: .regularExpression) != nil)
         #expect(MessageDate.parse(local) == 1_700_000_000)
     }
 
@@ -30,17 +33,19 @@ import Testing
     }
 
     @Test func internalFieldsAreStrippedBeforeSending() throws {
-        var message = try Message(parsing: Array("""
-            From: a@example.org
-            X-Postroom-Envelope-To: b%40example.org
-            Bcc: secret@example.org
-            x-postroom-future-field: kept-out
-            X-Postroomish: stays
-            Subject: s
+        var message = try Message(
+            parsing: Array(
+                """
+                From: a@example.org
+                X-Postroom-Envelope-To: b%40example.org
+                Bcc: secret@example.org
+                x-postroom-future-field: kept-out
+                X-Postroomish: stays
+                Subject: s
 
-            body
+                body
 
-            """.utf8))
+                """.utf8))
         #expect(message.control(.envelopeTo) == "b@example.org")
         message.removeInternalFields()
         #expect(message.fields.map(\.name) == ["From", "X-Postroomish", "Subject"])
@@ -65,8 +70,9 @@ import Testing
     }
 
     @Test func dotStuffsLinesStartingWithADot() {
-        #expect(WireFormat.smtpData(Array(".start\nmid.dle\r\n.\n..two\n.".utf8))
-            == Array("..start\r\nmid.dle\r\n..\r\n...two\r\n..\r\n.\r\n".utf8))
+        #expect(
+            WireFormat.smtpData(Array(".start\nmid.dle\r\n.\n..two\n.".utf8))
+                == Array("..start\r\nmid.dle\r\n..\r\n...two\r\n..\r\n.\r\n".utf8))
     }
 
     @Test func theDataSectionOfALargeMessageNeverOutgrowsItsBuffer() {

@@ -39,7 +39,11 @@ import Testing
     @Test func graphemesAreKeptWholeWhenTheyFit() {
         let family = "👩‍👩‍👧‍👦"
         let words = EncodedWord.encode(String(repeating: family, count: 6))
-        for word in words { #expect(EncodedWord.decode(word).count * family.unicodeScalars.count == EncodedWord.decode(word).unicodeScalars.count) }
+        for word in words {
+            #expect(
+                EncodedWord.decode(word).count * family.unicodeScalars.count
+                    == EncodedWord.decode(word).unicodeScalars.count)
+        }
     }
 
     @Test func decodesRFC2047Examples() {

@@ -21,7 +21,10 @@ import Testing
     }
 
     @Test func eightBitBytesArePreserved() throws {
-        let raw: [UInt8] = Array("Subject: caf".utf8) + [0xE9] + Array("\nX-Name: ".utf8) + [0xC3, 0xA9] + Array("\n\n".utf8) + [0xFF, 0x80, 10]
+        let raw: [UInt8] =
+            Array("Subject: caf".utf8) + [0xE9] + Array("\nX-Name: ".utf8) + [0xC3, 0xA9] + Array("\n\n".utf8) + [
+                0xFF, 0x80, 10,
+            ]
         let message = try Message(parsing: raw)
         #expect(message.bytes == raw)
         #expect(message.value(of: "subject") == "café")  // Latin-1 fallback
@@ -62,22 +65,33 @@ import Testing
 
     @Test func bareCarriageReturnIsRefusedWithItsLine() {
         let reason = malformedReason(bytes("Subject: a\nX: b\rc\n\nbody\n"))
-        #expect(reason == "malformed message at job.eml line 2: contains a CR not followed by LF; use LF or CRLF line endings only")
+        #expect(
+            reason
+                == "malformed message at job.eml line 2: contains a CR not followed by LF; use LF or CRLF line endings only"
+        )
         #expect(malformedReason(bytes("Subject: a\n\nbody\r")) != nil)
     }
 
     @Test func nulIsRefusedWithItsLine() {
         let reason = malformedReason(bytes("Subject: a\n\nline\nnul\0here\n"))
-        #expect(reason == "malformed message at job.eml line 4: contains a NUL byte; mail must be text, encode binary data as base64")
+        #expect(
+            reason
+                == "malformed message at job.eml line 4: contains a NUL byte; mail must be text, encode binary data as base64"
+        )
     }
 
     @Test func missingSeparatorIsRefused() {
         let reason = malformedReason(bytes("Subject: a\nThis is body text\n"))
-        #expect(reason == "malformed message at job.eml line 2: \"This is body text\" is not a header field (Name: value); the header must end with an empty line before the body")
+        #expect(
+            reason
+                == "malformed message at job.eml line 2: \"This is body text\" is not a header field (Name: value); the header must end with an empty line before the body"
+        )
     }
 
     @Test func otherMalformedInputs() {
-        #expect(malformedReason([]) == "malformed message at job.eml: the input is empty; expected header fields, a blank line and a body")
+        #expect(
+            malformedReason([])
+                == "malformed message at job.eml: the input is empty; expected header fields, a blank line and a body")
         #expect(malformedReason(bytes(" continued\nSubject: x\n\n"))?.contains("continuation line") == true)
         #expect(malformedReason(bytes("\nbody only\n"))?.contains("no header fields") == true)
         #expect(malformedReason(bytes(": no name\n\n"))?.contains("is not a header field") == true)
@@ -104,7 +118,9 @@ import Testing
     @Test func setReplacesAllCaseInsensitivelyAtTheFirstPlace() throws {
         var message = try Message(parsing: Array(base.utf8))
         try message.set("Subject", "new")
-        #expect(String(decoding: message.bytes, as: UTF8.self) == "From: a@example.org\nSubject: new\nTo: b@example.org\n\nbody\n")
+        #expect(
+            String(decoding: message.bytes, as: UTF8.self)
+                == "From: a@example.org\nSubject: new\nTo: b@example.org\n\nbody\n")
     }
 
     @Test func removeDropsEveryFieldOfTheName() throws {
@@ -117,7 +133,8 @@ import Testing
         var message = try Message(parsing: Array("Subject: s\n\nb".utf8))
         try message.append("X-One", "1")
         try message.prepend("Return-Path", "<a@example.org>")
-        #expect(String(decoding: message.bytes, as: UTF8.self) == "Return-Path: <a@example.org>\nSubject: s\nX-One: 1\n\nb")
+        #expect(
+            String(decoding: message.bytes, as: UTF8.self) == "Return-Path: <a@example.org>\nSubject: s\nX-One: 1\n\nb")
     }
 
     @Test func settingAFieldOnAMessageWithoutBodyKeepsItBodyless() throws {

@@ -12,7 +12,8 @@ import Testing
     static let subjects = [
         "学生の皆さん、ようこそ。夏期講座の登録が始まりました。締め切りは金曜日です。", "Welcome, Zoë! 🎉 Your \"Splash\" schedule",
         "=?UTF-8?Q?not_an_encoded_word?=", "Tabs\tand  double  spaces", String(repeating: "long subject ", count: 30),
-        String(repeating: "ñ", count: 300), "Ame\u{301}lie's Zalgo Z\u{351}\u{36B}\u{343}\u{36A}\u{302}\u{36B}\u{33D}\u{34F}",
+        String(repeating: "ñ", count: 300),
+        "Ame\u{301}lie's Zalgo Z\u{351}\u{36B}\u{343}\u{36A}\u{302}\u{36B}\u{33D}\u{34F}",
     ]
 
     @Test func pythonReadsOurHeadersWithoutDefectsAndDecodesThemExactly() throws {
@@ -21,10 +22,14 @@ import Testing
         for (index, (name, subject)) in zip(Self.names, Self.subjects + Self.subjects).enumerated() {
             var message = Message()
             try message.set("From", Mailbox(displayName: name, localPart: "sender", domain: "example.org").formatted)
-            try message.set("To", Mailbox(displayName: name, localPart: "student\(index)", domain: "example.org").formatted)
+            try message.set(
+                "To", Mailbox(displayName: name, localPart: "student\(index)", domain: "example.org").formatted)
             try message.set("Subject", subject)
             try message.set("Date", MessageDate.format(1_700_000_000))
-            try message.set("Message-ID", MessageID.make(for: MessageName(base: "1700000000.M1P1Q\(index).h\\057x.R\(index)"), domain: "example.org"))
+            try message.set(
+                "Message-ID",
+                MessageID.make(
+                    for: MessageName(base: "1700000000.M1P1Q\(index).h\\057x.R\(index)"), domain: "example.org"))
             message.setControl(.envelopeTo, "student\(index)@example.org")
             message.body = Array("Hello.\n".utf8)
             let path = directory.file("m\(index).eml")
@@ -33,7 +38,8 @@ import Testing
         }
         let result = try Run.program("/usr/bin/env", ["python3", Files.pythonEmailChecker] + files.keys.sorted())
         #expect(result.status == 0, "\(result.stderr)")
-        let report = try #require(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: [String: Any]])
+        let report = try #require(
+            JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: [String: Any]])
         for (path, expected) in files {
             let entry = try #require(report[path])
             #expect((entry["defects"] as? [String]) == [], "\(path): \(entry["defects"] ?? "")")

@@ -7,10 +7,13 @@ import Testing
     }
 
     @Test func readsQuotedFieldsEscapesAndLineBreaks() throws {
-        let text = "\u{FEFF}email,name,note\r\na@example.org,\"Doe, John\",\"said \"\"hi\"\"\"\n\nb@example.org,Zoë,\"two\nlines\"\n"
-        #expect(try rows(text) == [
-            ["email", "name", "note"], ["a@example.org", "Doe, John", "said \"hi\""], ["b@example.org", "Zoë", "two\nlines"],
-        ])
+        let text =
+            "\u{FEFF}email,name,note\r\na@example.org,\"Doe, John\",\"said \"\"hi\"\"\"\n\nb@example.org,Zoë,\"two\nlines\"\n"
+        #expect(
+            try rows(text) == [
+                ["email", "name", "note"], ["a@example.org", "Doe, John", "said \"hi\""],
+                ["b@example.org", "Zoë", "two\nlines"],
+            ])
     }
 
     @Test func rowsKnowTheirLines() throws {
@@ -21,11 +24,15 @@ import Testing
     @Test func malformedRowsNameTheLine() {
         let cases = [
             ("email\n\"never closed\n", "malformed CSV at list.csv line 2: a quoted field is never closed"),
-            ("email\nab\"c\n", "malformed CSV at list.csv line 2: a quote inside an unquoted field; wrap the field in quotes and double the quote"),
+            (
+                "email\nab\"c\n",
+                "malformed CSV at list.csv line 2: a quote inside an unquoted field; wrap the field in quotes and double the quote"
+            ),
             ("email\n\"a\"b\n", "malformed CSV at list.csv line 2: text after a closing quote"),
         ]
         for (text, message) in cases {
-            let failure = CSVReader(bytes: Array(text.utf8), source: "list.csv").compactMap { result -> PostroomError? in
+            let failure = CSVReader(bytes: Array(text.utf8), source: "list.csv").compactMap {
+                result -> PostroomError? in
                 if case .failure(let error) = result { return error }
                 return nil
             }.first
@@ -37,7 +44,10 @@ import Testing
 
 @Suite struct JSONValueTests {
     @Test func parsesEveryKindOfValue() throws {
-        let value = try JSONValue.parse(Array(#" {"s":"a\"\\\/\n\u00e9\ud83d\ude00","i":-12,"d":1.5e2,"t":true,"f":false,"n":null,"a":[1,[]],"o":{}} "#.utf8), location: "x")
+        let value = try JSONValue.parse(
+            Array(
+                #" {"s":"a\"\\\/\n\u00e9\ud83d\ude00","i":-12,"d":1.5e2,"t":true,"f":false,"n":null,"a":[1,[]],"o":{}} "#
+                    .utf8), location: "x")
         #expect(value["s"] == .string("a\"\\/\né😀"))
         #expect(value["i"] == .integer(-12))
         #expect(value["d"] == .number(150))
@@ -48,14 +58,18 @@ import Testing
     }
 
     @Test func serializesAndParsesBack() throws {
-        let value = JSONValue.object([("name", .string("Zoë \"Zo\"\n")), ("n", .integer(3)), ("ok", .bool(false)), ("list", .array([.null]))])
+        let value = JSONValue.object([
+            ("name", .string("Zoë \"Zo\"\n")), ("n", .integer(3)), ("ok", .bool(false)), ("list", .array([.null])),
+        ])
         #expect(value.serialized == #"{"name":"Zoë \"Zo\"\n","n":3,"ok":false,"list":[null]}"#)
         #expect(try JSONValue.parse(Array(value.serialized.utf8), location: "x") == value)
     }
 
     @Test func errorsSayWhere() {
-        for (text, fragment) in [("{\"a\":}", "unexpected character"), ("{\"a\":1", "not closed"), ("[1 2]", "expected ','"),
-                                 ("\"\\ud800\"", "lone surrogate"), ("{} x", "unexpected text"), ("\"a\u{1}\"", "control character")] {
+        for (text, fragment) in [
+            ("{\"a\":}", "unexpected character"), ("{\"a\":1", "not closed"), ("[1 2]", "expected ','"),
+            ("\"\\ud800\"", "lone surrogate"), ("{} x", "unexpected text"), ("\"a\u{1}\"", "control character"),
+        ] {
             #expect {
                 _ = try JSONValue.parse(Array(text.utf8), location: "list.jsonl line 3")
             } throws: { error in
@@ -72,8 +86,9 @@ import Testing
     }
 
     @Test func csvContactsAreNormalisedWhateverTheSpelling() throws {
-        let list = try recipients("email,first_name,last_name,guardian_name,guardian_email,emergency.name,emergency.email\n"
-            + "s@example.org,Ada,Lovelace,Anne,anne@example.org,Bob,bob@example.org\n", .csv)
+        let list = try recipients(
+            "email,first_name,last_name,guardian_name,guardian_email,emergency.name,emergency.email\n"
+                + "s@example.org,Ada,Lovelace,Anne,anne@example.org,Bob,bob@example.org\n", .csv)
         #expect(list[0].displayName == "Ada Lovelace")
         #expect(list[0].guardian == Recipient.Contact(name: "Anne", email: "anne@example.org"))
         #expect(list[0].emergency == Recipient.Contact(name: "Bob", email: "bob@example.org"))
@@ -82,8 +97,9 @@ import Testing
     }
 
     @Test func jsonLinesKeepTypesAndNestedContacts() throws {
-        let list = try recipients(#"{"email":"s@example.org","name":"Ada L.","guardian":{"name":"Anne","email":"anne@example.org"},"age":15,"is_new":true}"#
-            + "\n\n" + #"{"email":"t@example.org","emergency_email":" e@example.org "}"# + "\n", .jsonLines)
+        let list = try recipients(
+            #"{"email":"s@example.org","name":"Ada L.","guardian":{"name":"Anne","email":"anne@example.org"},"age":15,"is_new":true}"#
+                + "\n\n" + #"{"email":"t@example.org","emergency_email":" e@example.org "}"# + "\n", .jsonLines)
         #expect(list.count == 2)
         #expect(list[0].displayName == "Ada L.")
         #expect(list[0].guardian?.email == "anne@example.org")
@@ -103,7 +119,8 @@ import Testing
         #expect {
             try list.validateHeader()
         } throws: { error in
-            (error as? PostroomError)?.description == "malformed recipient list at students.csv line 1: the header row has no 'email' column (found: mail, name)"
+            (error as? PostroomError)?.description
+                == "malformed recipient list at students.csv line 1: the header row has no 'email' column (found: mail, name)"
         }
     }
 
@@ -154,49 +171,58 @@ import Testing
 @Suite struct ExpansionTests {
     func events(_ csv: String, _ modes: String, suppress: String = "") throws -> [ExpansionEvent] {
         let list = RecipientList(bytes: Array(csv.utf8), format: .csv, source: "list.csv")
-        let request = try Request(template: Array("From: a@example.org\nSubject: s\n\nb\n".utf8), recipients: list, sendTo: try SendTo(parsing: modes))
+        let request = try Request(
+            template: Array("From: a@example.org\nSubject: s\n\nb\n".utf8), recipients: list,
+            sendTo: try SendTo(parsing: modes))
         return try request.expansion(name: "REQ", suppression: SuppressionList(text: suppress)).map { try $0.get() }
     }
 
     func describe(_ events: [ExpansionEvent]) -> [String] {
         events.map { event in
             switch event {
-            case .job(let job): "job \(job.copy.rawValue) \(job.envelopeTo) \"\(job.toName)\" user=\(job.recipient["email"]?.text ?? "")"
-            case .skipped(let line, let copy, let address, let reason): "skip \(copy.rawValue) \(address) line \(line): \(reason.rawValue)"
+            case .job(let job):
+                "job \(job.copy.rawValue) \(job.envelopeTo) \"\(job.toName)\" user=\(job.recipient["email"]?.text ?? "")"
+            case .skipped(let line, let copy, let address, let reason):
+                "skip \(copy.rawValue) \(address) line \(line): \(reason.rawValue)"
             }
         }
     }
 
     @Test func copiesFollowTheModesInOrderWithTheStudentAsUser() throws {
-        let csv = "email,first_name,last_name,guardian_name,guardian_email,emergency_name,emergency_email\n"
+        let csv =
+            "email,first_name,last_name,guardian_name,guardian_email,emergency_name,emergency_email\n"
             + "s@example.org,Ada,L,Anne,anne@example.org,Eve,eve@example.org\n"
-        #expect(describe(try events(csv, "emergency,guardian,self")) == [
-            "job self s@example.org \"Ada L\" user=s@example.org",
-            "job guardian anne@example.org \"Anne\" user=s@example.org",
-            "job emergency eve@example.org \"Eve\" user=s@example.org",
-        ])
+        #expect(
+            describe(try events(csv, "emergency,guardian,self")) == [
+                "job self s@example.org \"Ada L\" user=s@example.org",
+                "job guardian anne@example.org \"Anne\" user=s@example.org",
+                "job emergency eve@example.org \"Eve\" user=s@example.org",
+            ])
     }
 
     @Test func repeatedAddressesForOneRecipientAreDroppedAndTheFirstNameWins() throws {
-        let csv = "email,first_name,guardian_name,guardian_email,emergency_name,emergency_email\n"
+        let csv =
+            "email,first_name,guardian_name,guardian_email,emergency_name,emergency_email\n"
             + "s@example.org,Ada,Anne,anne@example.org,Anne Again,ANNE@example.org\n"
             + "anne@example.org,Sibling,,,,\n"
-        #expect(describe(try events(csv, "self,guardian,emergency")) == [
-            "job self s@example.org \"Ada\" user=s@example.org",
-            "job guardian anne@example.org \"Anne\" user=s@example.org",
-            "skip emergency ANNE@example.org line 2: duplicate address",
-            "job self anne@example.org \"Sibling\" user=anne@example.org",
-            "skip guardian  line 3: no address",
-            "skip emergency  line 3: no address",
-        ])
+        #expect(
+            describe(try events(csv, "self,guardian,emergency")) == [
+                "job self s@example.org \"Ada\" user=s@example.org",
+                "job guardian anne@example.org \"Anne\" user=s@example.org",
+                "skip emergency ANNE@example.org line 2: duplicate address",
+                "job self anne@example.org \"Sibling\" user=anne@example.org",
+                "skip guardian  line 3: no address",
+                "skip emergency  line 3: no address",
+            ])
     }
 
     @Test func invalidAndSuppressedAddressesAreSkipped() throws {
         let csv = "email,first_name\nnot-an-address,X\nquit@example.org,Q\n,Blank\n"
-        #expect(describe(try events(csv, "self", suppress: "QUIT@example.org\n")) == [
-            "skip self not-an-address line 2: invalid address",
-            "skip self quit@example.org line 3: suppressed",
-            "skip self  line 4: invalid address",
-        ])
+        #expect(
+            describe(try events(csv, "self", suppress: "QUIT@example.org\n")) == [
+                "skip self not-an-address line 2: invalid address",
+                "skip self quit@example.org line 3: suppressed",
+                "skip self  line 4: invalid address",
+            ])
     }
 }

@@ -4,11 +4,16 @@ import Testing
 
 @Suite struct RequestFormatTests {
     @Test func requestsRoundTripWithVariablesAndAttachments() throws {
-        let list = RecipientList(bytes: Array("email\n--=_pr_x\na@example.org\n".utf8), format: .csv, source: "students.csv")
+        let list = RecipientList(
+            bytes: Array("email\n--=_pr_x\na@example.org\n".utf8), format: .csv, source: "students.csv")
         let request = try Request(
-            template: Array("From: t@example.org\r\nSubject: Hi {{ user.email }}\r\n\r\nBody\r\n".utf8), recipients: list,
-            sendTo: try SendTo(parsing: "self,guardian"), variables: [("program.niceName", "Splash 2026"), ("x", "a=b%c\nd")],
-            attachments: [Request.Attachment(fileName: "été.pdf", mediaType: "application/pdf", content: [0, 1, 2, 255])], isBulk: false)
+            template: Array("From: t@example.org\r\nSubject: Hi {{ user.email }}\r\n\r\nBody\r\n".utf8),
+            recipients: list,
+            sendTo: try SendTo(parsing: "self,guardian"),
+            variables: [("program.niceName", "Splash 2026"), ("x", "a=b%c\nd")],
+            attachments: [
+                Request.Attachment(fileName: "été.pdf", mediaType: "application/pdf", content: [0, 1, 2, 255])
+            ], isBulk: false)
         let bytes = try request.encoded(seed: "x")
         let parsed = try Request(parsing: bytes, source: "request")
         #expect(parsed.template == Array("From: t@example.org\nSubject: Hi {{ user.email }}\n\nBody\n".utf8))
@@ -26,7 +31,8 @@ import Testing
         #expect {
             _ = try Request(parsing: Array("Subject: x\n\nbody\n".utf8), source: "request/new/x")
         } throws: { error in
-            (error as? PostroomError)?.description.contains("multipart/mixed message with template and recipients parts") == true
+            (error as? PostroomError)?.description.contains(
+                "multipart/mixed message with template and recipients parts") == true
         }
     }
 
@@ -40,7 +46,8 @@ import Testing
 
 @Suite struct ExpanderTests {
     let directory = TemporaryDirectory()
-    static let csv = "email,first_name,guardian_name,guardian_email\n"
+    static let csv =
+        "email,first_name,guardian_name,guardian_email\n"
         + (1...50).map { "s\($0)@example.org,S\($0),G\($0),g\($0)@example.org" }.joined(separator: "\n") + "\n"
 
     func setUp(csv: String = csv, suppress: String = "") throws -> (Spool, Expander, MessageName) {
@@ -50,7 +57,8 @@ import Testing
         let expander = try Expander(spool: spool, log: log)
         let request = try Request(
             template: Array("From: t@example.org\nSubject: s\n\nb\n".utf8),
-            recipients: RecipientList(bytes: Array(csv.utf8), format: .csv, source: "list.csv"), sendTo: try SendTo(parsing: "self,guardian"))
+            recipients: RecipientList(bytes: Array(csv.utf8), format: .csv, source: "list.csv"),
+            sendTo: try SendTo(parsing: "self,guardian"))
         let name = try expander.submit(request)
         return (spool, expander, name)
     }
@@ -65,7 +73,9 @@ import Testing
         #expect(Set(jobs(spool)) == Set((1...99).map { "\(name.base).R\($0)" }))
         #expect(Files.list(spool.maildir(.request).path(of: .cur)) == ["\(name.base):2,PS"])
         #expect(Files.list(spool.maildir(.expanded).path(of: .tmp)).isEmpty)
-        let job = try Job(try Message(parsing: try Files.read(spool.maildir(.expanded).path(of: .new) + "/\(name.base).R2")), source: "R2")
+        let job = try Job(
+            try Message(parsing: try Files.read(spool.maildir(.expanded).path(of: .new) + "/\(name.base).R2")),
+            source: "R2")
         #expect(job.copy == .guardian && job.envelopeTo == "g1@example.org" && job.toName == "G1")
         #expect(job.recipient["email"] == .string("s1@example.org"))
         #expect(try expander.run().isEmpty)
@@ -76,7 +86,9 @@ import Testing
         // The dead run had claimed the request and staged some jobs, then died before flagging it.
         let requests = spool.maildir(.request)
         try Files.move(requests.path(of: name, in: .new), requests.path(of: name, in: .cur))
-        for index in 1...30 { try Files.write(spool.maildir(.expanded).path(of: .tmp) + "/\(name.base).R\(index)", "partial") }
+        for index in 1...30 {
+            try Files.write(spool.maildir(.expanded).path(of: .tmp) + "/\(name.base).R\(index)", "partial")
+        }
         _ = try expander.run()
         #expect(jobs(spool).count == 100)
         #expect(Files.list(spool.maildir(.expanded).path(of: .tmp)).isEmpty)
@@ -89,12 +101,15 @@ import Testing
         // Run it fully, then rebuild the state of a run that died half-way through publishing.
         _ = try expander.run()
         for index in 61...100 {
-            try Files.move(expanded.path(of: .new) + "/\(name.base).R\(index)", expanded.path(of: .tmp) + "/\(name.base).R\(index)")
+            try Files.move(
+                expanded.path(of: .new) + "/\(name.base).R\(index)", expanded.path(of: .tmp) + "/\(name.base).R\(index)"
+            )
         }
         let requests = spool.maildir(.request)
         try Files.move(requests.path(of: .cur) + "/\(name.base):2,PS", requests.path(of: .cur) + "/\(name.base):2,P")
         // A job already published may even have been rendered and sent meanwhile.
-        try Files.move(expanded.path(of: .new) + "/\(name.base).R1", spool.maildir(.sent).path(of: .cur) + "/\(name.base).R1:2,")
+        try Files.move(
+            expanded.path(of: .new) + "/\(name.base).R1", spool.maildir(.sent).path(of: .cur) + "/\(name.base).R1:2,")
         let summaries = try expander.run()
         #expect(summaries.map(\.expanded) == [40])
         #expect(jobs(spool).count == 99)
@@ -113,7 +128,8 @@ import Testing
         #expect(message.control(.failure)?.contains("line 3: a quoted field is never closed") == true)
         #expect(message.control(.failedIn) == "expand")
         // Nothing was lost: the request is intact under the failure fields.
-        #expect(try Request(parsing: message.bytes, source: "x").recipients.bytes == Array("email\na@example.org\n\"broken\nb@example.org\n".utf8))
+        #expect(
+            try Request(parsing: message.bytes, source: "x").recipients.bytes
+                == Array("email\na@example.org\n\"broken\nb@example.org\n".utf8))
     }
 }
-

@@ -10,7 +10,10 @@ import Testing
         let created = try spool.create()
         #expect(created.contains(spool.logPath))
         #expect(created.contains(spool.suppressPath))
-        #expect(Files.list(spool.root) == ["deferred", "expanded", "failed", "log", "outgoing", "request", "sent", "suppress"])
+        #expect(
+            Files.list(spool.root) == [
+                "deferred", "expanded", "failed", "log", "outgoing", "request", "sent", "suppress",
+            ])
         for queue in Spool.Queue.allCases {
             #expect(Files.list(spool.maildir(queue).path) == ["cur", "new", "tmp"])
         }
@@ -44,10 +47,11 @@ import Testing
         let lines = try Files.text(spool.logPath).split(separator: "\n")
         #expect(lines.count == 2)
         #expect(lines[0].hasPrefix("2023-11-14T22:13:20.000042Z "))
-        #expect(lines[0].hasSuffix(
-            " 1700000000.M1P2Q3.host.R1: to=<a@example.org>, relay=mx[127.0.0.1]:25, delay=0.4, dsn=2.0.0, status=sent (250 2.0.0 ok queued)"))
+        #expect(
+            lines[0].hasSuffix(
+                " 1700000000.M1P2Q3.host.R1: to=<a@example.org>, relay=mx[127.0.0.1]:25, delay=0.4, dsn=2.0.0, status=sent (250 2.0.0 ok queued)"
+            ))
         #expect(lines[0].contains(" deliver["))
         #expect(lines[1].hasSuffix("]: pass done: 1 sent"))
     }
 }
-

@@ -11,8 +11,10 @@ import Testing
         try spool.maildir(.outgoing).add([1], as: MessageName(base: "1799999000.M1P1Q1.h"))
         try spool.maildir(.outgoing).add([1], as: MessageName(base: "1799999900.M1P1Q2.h"))
         try Files.write(spool.maildir(.outgoing).path(of: .cur) + "/1799999950.M1P1Q3.h", "claimed")
-        try spool.maildir(.deferred).add([1], as: MessageName(base: "1799990000.M1P1Q4.h"), modificationTime: now.seconds - 1)
-        try spool.maildir(.deferred).add([1], as: MessageName(base: "1799990000.M1P1Q5.h"), modificationTime: now.seconds + 600)
+        try spool.maildir(.deferred).add(
+            [1], as: MessageName(base: "1799990000.M1P1Q4.h"), modificationTime: now.seconds - 1)
+        try spool.maildir(.deferred).add(
+            [1], as: MessageName(base: "1799990000.M1P1Q5.h"), modificationTime: now.seconds + 600)
         try Files.write(spool.maildir(.sent).path(of: .cur) + "/1799000000.M1P1Q6.h:2,", "sent")
         try Files.write(spool.maildir(.request).path(of: .cur) + "/1799000000.M1P1Q7.h:2,S", "done")
 

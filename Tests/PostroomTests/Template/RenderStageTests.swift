@@ -9,9 +9,11 @@ import Testing
         let spool = try directory.spool()
         let log = try SpoolLog(path: spool.logPath, program: "test", echo: false)
         let expander = try Expander(spool: spool, log: log)
-        _ = try expander.submit(try Request(
-            template: Array(template.utf8), recipients: RecipientList(bytes: Array(csv.utf8), format: .csv, source: "l.csv"),
-            sendTo: .selfOnly, variables: [("program.niceName", "Splash")]))
+        _ = try expander.submit(
+            try Request(
+                template: Array(template.utf8),
+                recipients: RecipientList(bytes: Array(csv.utf8), format: .csv, source: "l.csv"),
+                sendTo: .selfOnly, variables: [("program.niceName", "Splash")]))
         _ = try expander.run()
         var renderer = Renderer()
         renderer.now = { Timestamp(seconds: 1_795_336_174) }
@@ -22,13 +24,16 @@ import Testing
 
     @Test func rendersEveryJobIntoOutgoingAndRemovesTheJobs() throws {
         let csv = "email,first_name\n" + (1...20).map { "s\($0)@example.org,S\($0)" }.joined(separator: "\n")
-        let (spool, stage) = try pipeline(template: "From: t@example.org\nSubject: {{ program.niceName }}\n\nHi {{ user.first_name }}\n", csv: csv)
+        let (spool, stage) = try pipeline(
+            template: "From: t@example.org\nSubject: {{ program.niceName }}\n\nHi {{ user.first_name }}\n", csv: csv)
         #expect(try stage.run() == RenderStage.Summary(rendered: 20, failed: 0, alreadyRendered: 0))
         #expect(Files.list(spool.maildir(.expanded).path(of: .new)).isEmpty)
         #expect(Files.list(spool.maildir(.expanded).path(of: .cur)).isEmpty)
         let outgoing = Files.list(spool.maildir(.outgoing).path(of: .new))
         #expect(outgoing.count == 20)
-        let message = try Message(parsing: try Files.read(spool.maildir(.outgoing).path(of: .new) + "/" + outgoing.first { $0.hasSuffix(".R3") }!))
+        let message = try Message(
+            parsing: try Files.read(
+                spool.maildir(.outgoing).path(of: .new) + "/" + outgoing.first { $0.hasSuffix(".R3") }!))
         #expect(message.value(of: "To") == #""S3" <s3@example.org>"#)
         #expect(message.body == Array("Hi S3\n".utf8))
         #expect(message.value(of: "Message-ID") == "<\(outgoing.first { $0.hasSuffix(".R3") }!)@example.org>")
@@ -36,7 +41,8 @@ import Testing
 
     @Test func severalWorkersRenderEachJobExactlyOnce() throws {
         let csv = "email,first_name\n" + (1...300).map { "s\($0)@example.org,S\($0)" }.joined(separator: "\n")
-        let (spool, stage) = try pipeline(template: "From: t@example.org\nSubject: s\n\nHi {{ user.first_name }}\n", csv: csv)
+        let (spool, stage) = try pipeline(
+            template: "From: t@example.org\nSubject: s\n\nHi {{ user.first_name }}\n", csv: csv)
         stage.workers = 4
         stage.batchSize = 16
         #expect(try stage.run() == RenderStage.Summary(rendered: 300))
@@ -49,19 +55,24 @@ import Testing
 
     @Test func aJobWithMissingDataFailsAloneWithTheNames() throws {
         let csv = "email,first_name,nickname\na@example.org,A,Ace\nb@example.org,B,\nc@example.org,C,Cee\n"
-        let (spool, stage) = try pipeline(template: "From: t@example.org\nSubject: s\n\n{{ user.nickname }} {{ user.age }}\n", csv: csv)
+        let (spool, stage) = try pipeline(
+            template: "From: t@example.org\nSubject: s\n\n{{ user.nickname }} {{ user.age }}\n", csv: csv)
         // Every row lacks age: all fail, each naming it; the queue still drains.
         let summary = try stage.run()
         #expect(summary.failed == 3)
         let failed = Files.list(spool.maildir(.failed).path(of: .cur))
         let message = try Message(parsing: try Files.read(spool.maildir(.failed).path(of: .cur) + "/" + failed[0]))
-        #expect(message.control(.failure) == "malformed job: the data has no value for {{ user.age }} (add the column or --var, or render with --allow-missing)")
+        #expect(
+            message.control(.failure)
+                == "malformed job: the data has no value for {{ user.age }} (add the column or --var, or render with --allow-missing)"
+        )
         #expect(message.control(.failedIn) == "render")
         #expect(message.control(.envelopeTo) != nil)
     }
 
     @Test func aRecoveredJobThatWasAlreadyRenderedIsNotRenderedTwice() throws {
-        let (spool, stage) = try pipeline(template: "From: t@example.org\nSubject: s\n\nx\n", csv: "email\na@example.org\nb@example.org\n")
+        let (spool, stage) = try pipeline(
+            template: "From: t@example.org\nSubject: s\n\nx\n", csv: "email\na@example.org\nb@example.org\n")
         let expanded = spool.maildir(.expanded)
         _ = try stage.run()
         // State of a crash after publishing R1 but before removing its job: the job is still claimed.
@@ -74,13 +85,15 @@ import Testing
     }
 
     @Test func aJobWhoseRequestIsGoneFailsWithTheReason() throws {
-        let (spool, stage) = try pipeline(template: "From: t@example.org\nSubject: s\n\nx\n", csv: "email\na@example.org\n")
+        let (spool, stage) = try pipeline(
+            template: "From: t@example.org\nSubject: s\n\nx\n", csv: "email\na@example.org\n")
         for file in Files.list(spool.maildir(.request).path(of: .cur)) {
             try Files.move(spool.maildir(.request).path(of: .cur) + "/" + file, directory.file("moved-away"))
         }
         #expect(try stage.run().failed == 1)
         let failed = Files.list(spool.maildir(.failed).path(of: .cur))
-        let reason = try Message(parsing: try Files.read(spool.maildir(.failed).path(of: .cur) + "/" + failed[0])).control(.failure)
+        let reason = try Message(parsing: try Files.read(spool.maildir(.failed).path(of: .cur) + "/" + failed[0]))
+            .control(.failure)
         #expect(reason?.contains("the request was removed before all its jobs were rendered") == true)
     }
 }

@@ -13,11 +13,14 @@ import Testing
         return renderer
     }
 
-    func input(_ name: String = "Ada Lovelace", record: String = #"{"first_name":"Ada","last_name":"Lovelace"}"#,
-               bulk: Bool = true, attachments: [Message] = []) throws -> RenderInput {
+    func input(
+        _ name: String = "Ada Lovelace", record: String = #"{"first_name":"Ada","last_name":"Lovelace"}"#,
+        bulk: Bool = true, attachments: [Message] = []
+    ) throws -> RenderInput {
         RenderInput(
             name: Self.name, envelopeTo: "ada@example.org", toName: name,
-            recipient: try JSONValue.parse(Array(record.utf8), location: "t"), variables: [("program.niceName", "Splash 2026")],
+            recipient: try JSONValue.parse(Array(record.utf8), location: "t"),
+            variables: [("program.niceName", "Splash 2026")],
             attachments: attachments, isBulk: bulk, request: "1795336174.M5P42Q7.host")
     }
 
@@ -26,7 +29,8 @@ import Testing
     func text(_ message: Message) -> String { String(decoding: message.bytes, as: UTF8.self) }
 
     @Test func plainTextMessageIsExact() throws {
-        let t = try template("""
+        let t = try template(
+            """
             From: Splash <team@example.org>
             Reply-To: help@example.org
             To: ignored@example.org
@@ -39,29 +43,32 @@ import Testing
             """)
         let message = try renderer().render(t, try input())
         let date = MessageDate.format(1_795_336_174)
-        #expect(text(message) == """
-            Date: \(date)
-            From: Splash <team@example.org>
-            Reply-To: help@example.org
-            To: "Ada Lovelace" <ada@example.org>
-            Subject: Welcome Ada to Splash 2026
-            Message-ID: <1795336174.M5P42Q7.host.R3@example.org>
-            Precedence: bulk
-            Auto-Submitted: auto-generated
-            MIME-Version: 1.0
-            Content-Type: text/plain; charset=us-ascii
-            Content-Transfer-Encoding: 7bit
-            X-Postroom-Envelope-To: ada@example.org
-            X-Postroom-Request: 1795336174.M5P42Q7.host
+        #expect(
+            text(message) == """
+                Date: \(date)
+                From: Splash <team@example.org>
+                Reply-To: help@example.org
+                To: "Ada Lovelace" <ada@example.org>
+                Subject: Welcome Ada to Splash 2026
+                Message-ID: <1795336174.M5P42Q7.host.R3@example.org>
+                Precedence: bulk
+                Auto-Submitted: auto-generated
+                MIME-Version: 1.0
+                Content-Type: text/plain; charset=us-ascii
+                Content-Transfer-Encoding: 7bit
+                X-Postroom-Envelope-To: ada@example.org
+                X-Postroom-Request: 1795336174.M5P42Q7.host
 
-            Dear Ada,
-            see you at Splash 2026.
+                Dear Ada,
+                see you at Splash 2026.
 
-            """)
+                """)
     }
 
     @Test func nonBulkMailHasNoBulkHeadersAndUTF8BodiesAreEncoded() throws {
-        let t = try template("From: team@example.org\nSubject: Für {{ user.first_name }}\n\nViele Grüße, {{ user.first_name }}, from all of us at Splash\n")
+        let t = try template(
+            "From: team@example.org\nSubject: Für {{ user.first_name }}\n\nViele Grüße, {{ user.first_name }}, from all of us at Splash\n"
+        )
         let message = try renderer().render(t, try input(bulk: false))
         #expect(!message.contains("Precedence") && !message.contains("Auto-Submitted"))
         #expect(message.value(of: "Subject") == "=?UTF-8?Q?F=C3=BCr?= Ada")
@@ -71,7 +78,8 @@ import Testing
     }
 
     @Test func htmlBodyBecomesAlternativeWithGeneratedTextFirst() throws {
-        let t = try template("""
+        let t = try template(
+            """
             From: team@example.org
             Subject: Hi
             Content-Type: text/html; charset=utf-8
@@ -84,11 +92,14 @@ import Testing
         #expect(entity.contentType.value == "multipart/alternative")
         #expect(entity.parts.map(\.contentType.value) == ["text/plain", "text/html"])
         #expect(entity.parts[0].text == "Dear <Ada> & family,\n\nSchedule <https://example.org/x>\n")
-        #expect(entity.parts[1].text == "<p>Dear &lt;Ada&gt; &amp; family,</p><p><a href=\"https://example.org/x\">Schedule</a></p>\n")
+        #expect(
+            entity.parts[1].text
+                == "<p>Dear &lt;Ada&gt; &amp; family,</p><p><a href=\"https://example.org/x\">Schedule</a></p>\n")
     }
 
     @Test func alternativeTemplatesRenderBothParts() throws {
-        let t = try template("""
+        let t = try template(
+            """
             From: team@example.org
             Subject: Hi
             MIME-Version: 1.0
@@ -112,7 +123,8 @@ import Testing
 
     @Test func attachmentsGoInMixedWithBase64Lines() throws {
         let pdf = try MIMEWriter.leaf(
-            contentType: MediaType("application/pdf", parameters: [("name", "handbook.pdf")]), body: [UInt8](repeating: 0x25, count: 300),
+            contentType: MediaType("application/pdf", parameters: [("name", "handbook.pdf")]),
+            body: [UInt8](repeating: 0x25, count: 300),
             encoding: .base64, extraFields: [("Content-Disposition", "attachment; filename=handbook.pdf")])
         let t = try template("From: team@example.org\nSubject: Hi\n\nSee attached.\n")
         let message = try renderer().render(t, try input(attachments: [pdf]))
@@ -121,12 +133,15 @@ import Testing
         #expect(entity.parts.map(\.contentType.value) == ["text/plain", "application/pdf"])
         #expect(entity.parts[1].decodedBody == [UInt8](repeating: 0x25, count: 300))
         #expect(entity.parts[1].fileName == "handbook.pdf")
-        for line in String(decoding: entity.parts[1].message.body, as: UTF8.self).split(separator: "\n") { #expect(line.count <= 76) }
+        for line in String(decoding: entity.parts[1].message.body, as: UTF8.self).split(separator: "\n") {
+            #expect(line.count <= 76)
+        }
     }
 
     @Test func lineBreaksInValuesNeverMakeHeaders() throws {
         let t = try template("From: team@example.org\nSubject: Hi {{ user.first_name }}\n\nx\n")
-        let message = try renderer().render(t, try input("Evil\r\nBcc: victim@example.org", record: #"{"first_name":"A\r\nBcc: victim@example.org"}"#))
+        let message = try renderer().render(
+            t, try input("Evil\r\nBcc: victim@example.org", record: #"{"first_name":"A\r\nBcc: victim@example.org"}"#))
         let reparsed = try Message(parsing: message.bytes)
         #expect(!reparsed.contains("Bcc"))
         #expect(reparsed.value(of: "Subject") == "Hi A  Bcc: victim@example.org")
@@ -134,7 +149,8 @@ import Testing
     }
 
     @Test func missingValuesFailNamingEachOneUnlessAllowed() throws {
-        let t = try template("From: team@example.org\nSubject: {{ program.date }}\n\n{{ user.nickname }} {{ user.first_name }}\n")
+        let t = try template(
+            "From: team@example.org\nSubject: {{ program.date }}\n\n{{ user.nickname }} {{ user.first_name }}\n")
         #expect {
             _ = try renderer().render(t, try input())
         } throws: { error in
@@ -155,17 +171,25 @@ import Testing
         }
         let sub = try template("From: x@north.school.example\nSubject: s\n\nx\n")
         _ = try renderer().render(sub, try input())
-        #expect(throws: PostroomError.self) { _ = try renderer().render(try template("Subject: no from\n\nx\n"), try input()) }
+        #expect(throws: PostroomError.self) {
+            _ = try renderer().render(try template("Subject: no from\n\nx\n"), try input())
+        }
     }
 
     @Test func listUnsubscribeCarriesTheTokenAndOneClick() throws {
         let unsubscribe = try Unsubscribe(
-            urlTemplate: "https://example.org/u?a={address}&t={token}", mailto: "unsubscribe@example.org", key: Array("k3y".utf8))
+            urlTemplate: "https://example.org/u?a={address}&t={token}", mailto: "unsubscribe@example.org",
+            key: Array("k3y".utf8))
         let t = try template("From: team@example.org\nSubject: s\n\n{{ unsubscribe_url }}\n")
-        let message = try renderer { $0.unsubscribe = unsubscribe; $0.messageIDDomain = "mail.example.org" }.render(t, try input())
+        let message = try renderer {
+            $0.unsubscribe = unsubscribe
+            $0.messageIDDomain = "mail.example.org"
+        }.render(t, try input())
         let token = unsubscribe.token(for: "ada@example.org")
-        #expect(message.value(of: "List-Unsubscribe")
-            == "<https://example.org/u?a=ada%40example.org&t=\(token)>, <mailto:unsubscribe@example.org?subject=unsubscribe%20ada%40example.org%20\(token)>")
+        #expect(
+            message.value(of: "List-Unsubscribe")
+                == "<https://example.org/u?a=ada%40example.org&t=\(token)>, <mailto:unsubscribe@example.org?subject=unsubscribe%20ada%40example.org%20\(token)>"
+        )
         #expect(message.value(of: "List-Unsubscribe-Post") == "List-Unsubscribe=One-Click")
         #expect(message.value(of: "Message-ID") == "<1795336174.M5P42Q7.host.R3@mail.example.org>")
         #expect(message.body == Array("https://example.org/u?a=ada%40example.org&t=\(token)\n".utf8))
@@ -174,17 +198,27 @@ import Testing
 
 @Suite struct UnsubscribeTests {
     @Test func tokenMatchesWhatAWebAppComputesWithPython() throws {
-        let unsubscribe = try Unsubscribe(urlTemplate: "https://x.example/{token}", mailto: nil, key: Array("secret key".utf8))
-        let script = "import base64,hmac,hashlib,sys; print(base64.urlsafe_b64encode(hmac.new(b'secret key', 'Ada@Example.org'.lower().encode(), hashlib.sha256).digest()).rstrip(b'=').decode())"
+        let unsubscribe = try Unsubscribe(
+            urlTemplate: "https://x.example/{token}", mailto: nil, key: Array("secret key".utf8))
+        let script =
+            "import base64,hmac,hashlib,sys; print(base64.urlsafe_b64encode(hmac.new(b'secret key', 'Ada@Example.org'.lower().encode(), hashlib.sha256).digest()).rstrip(b'=').decode())"
         let python = try Run.program("/usr/bin/env", ["python3", "-c", script])
         #expect(unsubscribe.token(for: "Ada@Example.org") + "\n" == python.stdout)
     }
 
     @Test func configurationMistakesAreCaught() throws {
-        #expect(throws: PostroomError.self) { _ = try Unsubscribe(urlTemplate: "ftp://x/{token}", mailto: nil, key: [1]) }
-        #expect(throws: PostroomError.self) { _ = try Unsubscribe(urlTemplate: "https://x/no-token", mailto: nil, key: [1]) }
-        #expect(throws: PostroomError.self) { _ = try Unsubscribe(urlTemplate: nil, mailto: "not an address", key: [1]) }
-        #expect(throws: PostroomError.self) { _ = try Unsubscribe.configured(try Configuration(text: "unsubscribe_url = https://x/{token}")) }
+        #expect(throws: PostroomError.self) {
+            _ = try Unsubscribe(urlTemplate: "ftp://x/{token}", mailto: nil, key: [1])
+        }
+        #expect(throws: PostroomError.self) {
+            _ = try Unsubscribe(urlTemplate: "https://x/no-token", mailto: nil, key: [1])
+        }
+        #expect(throws: PostroomError.self) {
+            _ = try Unsubscribe(urlTemplate: nil, mailto: "not an address", key: [1])
+        }
+        #expect(throws: PostroomError.self) {
+            _ = try Unsubscribe.configured(try Configuration(text: "unsubscribe_url = https://x/{token}"))
+        }
     }
 
     @Test func keyFilesReadableByOthersAreRefused() throws {

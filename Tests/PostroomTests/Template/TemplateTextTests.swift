@@ -9,7 +9,10 @@ import Testing
     }
 
     @Test func djangoSyntaxWorks() throws {
-        let context: [String: Any] = ["user": ["first_name": "Ada", "classes": ["Robotics", "Art"], "is_new": true], "program": ["niceName": "Splash"]]
+        let context: [String: Any] = [
+            "user": ["first_name": "Ada", "classes": ["Robotics", "Art"], "is_new": true],
+            "program": ["niceName": "Splash"],
+        ]
         let (output, missing) = try render(
             "Dear {{ user.first_name|upper }}, {% if user.is_new %}welcome{% else %}hello again{% endif %} to {{ program.niceName }}:"
                 + "{% for c in user.classes %} {{ forloop.counter }}.{{ c }}{% endfor %}", context)
@@ -19,12 +22,18 @@ import Testing
 
     @Test func djangoFilterNamesWork() throws {
         let context: [String: Any] = ["user": ["name": "ada LOVELACE", "classes": ["a", "b", "c"]]]
-        #expect(try render("{{ user.name|upper }}|{{ user.name|lower }}|{{ user.name|title }}|{{ user.name|capfirst }}|{{ user.classes|length }}", context).0
-            == "ADA LOVELACE|ada lovelace|Ada Lovelace|Ada LOVELACE|3")
+        #expect(
+            try render(
+                "{{ user.name|upper }}|{{ user.name|lower }}|{{ user.name|title }}|{{ user.name|capfirst }}|{{ user.classes|length }}",
+                context
+            ).0
+                == "ADA LOVELACE|ada lovelace|Ada Lovelace|Ada LOVELACE|3")
     }
 
     @Test func missingValuesAreAllCollected() throws {
-        let (output, missing) = try render("{{ user.first_name }} {{ user.nickname }} {{ program.date }} {{ user.nick|default:\"friend\" }}", ["user": ["first_name": "Ada"]])
+        let (output, missing) = try render(
+            "{{ user.first_name }} {{ user.nickname }} {{ program.date }} {{ user.nick|default:\"friend\" }}",
+            ["user": ["first_name": "Ada"]])
         #expect(output == "Ada   friend")
         #expect(missing == ["user.nickname", "program.date"])
     }
@@ -36,19 +45,25 @@ import Testing
 
     @Test func htmlPartsEscapeValuesButNotTheTemplate() throws {
         let context: [String: Any] = ["user": ["name": "<b>Tom & \"Jerry\"</b> O'Neil"]]
-        #expect(try render("<p>{{ user.name }}</p>", context, html: true).0 == "<p>&lt;b&gt;Tom &amp; &quot;Jerry&quot;&lt;/b&gt; O&#39;Neil</p>")
+        #expect(
+            try render("<p>{{ user.name }}</p>", context, html: true).0
+                == "<p>&lt;b&gt;Tom &amp; &quot;Jerry&quot;&lt;/b&gt; O&#39;Neil</p>")
         #expect(try render("{{ user.name }}", context, html: false).0 == "<b>Tom & \"Jerry\"</b> O'Neil")
     }
 
     @Test func syntaxErrorsNameTheLine() {
         #expect {
-            _ = try TemplateText("line one\nline two {% if x %}\nnever closed", name: "template text/plain part", escapesHTML: false)
+            _ = try TemplateText(
+                "line one\nline two {% if x %}\nnever closed", name: "template text/plain part", escapesHTML: false)
         } throws: { error in
             guard let error = error as? PostroomError else { return false }
-            return error.exitStatus == .dataError && error.description.hasPrefix("malformed template at template text/plain part line 2:")
+            return error.exitStatus == .dataError
+                && error.description.hasPrefix("malformed template at template text/plain part line 2:")
         }
         #expect(throws: PostroomError.self) { _ = try TemplateText("{% nosuchtag %}", name: "t", escapesHTML: false) }
-        #expect(throws: PostroomError.self) { _ = try TemplateText("{{ a|nosuchfilter }}", name: "t", escapesHTML: false) }
+        #expect(throws: PostroomError.self) {
+            _ = try TemplateText("{{ a|nosuchfilter }}", name: "t", escapesHTML: false)
+        }
     }
 
     @Test func includesAreRefused() throws {

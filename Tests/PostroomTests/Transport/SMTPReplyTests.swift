@@ -1,9 +1,12 @@
-@testable import Postroom
 import Testing
+
+@testable import Postroom
 
 @Suite struct SMTPReplyTests {
     @Test func capabilitiesComeFromTheEHLOReply() {
-        let capabilities = SMTPCapabilities(ehloLines: ["mx.example.org", "PIPELINING", "SIZE 10240000", "8BITMIME", "smtputf8", "AUTH PLAIN"])
+        let capabilities = SMTPCapabilities(ehloLines: [
+            "mx.example.org", "PIPELINING", "SIZE 10240000", "8BITMIME", "smtputf8", "AUTH PLAIN",
+        ])
         #expect(capabilities.pipelining && capabilities.eightBitMIME && capabilities.smtpUTF8 && capabilities.size)
         #expect(capabilities.sizeLimit == 10_240_000)
         let unlimited = SMTPCapabilities(ehloLines: ["mx", "SIZE"])
@@ -28,12 +31,15 @@ import Testing
     }
 
     @Test func repliesAreWholeHoweverTheBytesArrive() throws {
-        let found = try replies(["250-mx.example.org\r\n250-PIPE", "LINING\r\n250 8BITMIME\r", "\n354 go on\r\n25", "0 2.1.0 Ok\n"])
-        #expect(found == [
-            SMTPReply(code: 250, lines: ["mx.example.org", "PIPELINING", "8BITMIME"]),
-            SMTPReply(code: 354, lines: ["go on"]),
-            SMTPReply(code: 250, lines: ["2.1.0 Ok"]),
+        let found = try replies([
+            "250-mx.example.org\r\n250-PIPE", "LINING\r\n250 8BITMIME\r", "\n354 go on\r\n25", "0 2.1.0 Ok\n",
         ])
+        #expect(
+            found == [
+                SMTPReply(code: 250, lines: ["mx.example.org", "PIPELINING", "8BITMIME"]),
+                SMTPReply(code: 354, lines: ["go on"]),
+                SMTPReply(code: 250, lines: ["2.1.0 Ok"]),
+            ])
     }
 
     @Test func aLineThatIsNotAReplyIsAnError() {

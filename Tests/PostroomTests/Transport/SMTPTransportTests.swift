@@ -26,7 +26,8 @@ import Testing
         let smtp = try transport(server)
         for index in 1...3 {
             let data = message(to: "s\(index)@example.org")
-            let outcome = smtp.deliver(data, envelope: Envelope(sender: "team@example.org", recipients: ["s\(index)@example.org"]))
+            let outcome = smtp.deliver(
+                data, envelope: Envelope(sender: "team@example.org", recipients: ["s\(index)@example.org"]))
             guard case .sent = outcome else {
                 Issue.record("message \(index): \(outcome)")
                 return
@@ -43,7 +44,8 @@ import Testing
     @Test func withoutPipeliningEachCommandWaitsForItsReply() throws {
         let server = try SMTPTestServer(.plain)
         let smtp = try transport(server)
-        let outcome = smtp.deliver(message(to: "s@example.org"), envelope: Envelope(sender: "team@example.org", recipients: ["s@example.org"]))
+        let outcome = smtp.deliver(
+            message(to: "s@example.org"), envelope: Envelope(sender: "team@example.org", recipients: ["s@example.org"]))
         #expect(reply(outcome).hasPrefix("250 2.0.0 Ok: queued as Q1"))
         #expect(try server.envelope(1).pipelined == false)
     }
@@ -51,8 +53,9 @@ import Testing
     @Test func severalRecipientsAreAllAcceptedBeforeDATA() throws {
         let server = try SMTPTestServer(.accept)
         let smtp = try transport(server)
-        let outcome = smtp.deliver(message(to: "a@example.org, b@example.org"),
-                                   envelope: Envelope(sender: nil, recipients: ["a@example.org", "b@example.org"]))
+        let outcome = smtp.deliver(
+            message(to: "a@example.org, b@example.org"),
+            envelope: Envelope(sender: nil, recipients: ["a@example.org", "b@example.org"]))
         #expect(reply(outcome).hasPrefix("250 "))
         let envelope = try server.envelope(1)
         #expect(envelope.from == "<>")
@@ -64,7 +67,9 @@ import Testing
             let server = try SMTPTestServer(mode)
             let smtp = try transport(server)
             for index in 1...3 {
-                let outcome = smtp.deliver(message(to: "s@example.org"), envelope: Envelope(sender: "team@example.org", recipients: ["s\(index)@example.org"]))
+                let outcome = smtp.deliver(
+                    message(to: "s@example.org"),
+                    envelope: Envelope(sender: "team@example.org", recipients: ["s\(index)@example.org"]))
                 switch outcome {
                 case .failed(let reply, _) where mode == .permfail: #expect(reply.hasPrefix(expected))
                 case .deferred(let reply, _, let connectionFailed) where mode == .tempfail:
@@ -89,7 +94,8 @@ import Testing
         }
         #expect(reply.hasPrefix("552 5.3.4 message size"))
         #expect(reply.contains("exceeds the size limit 1000"))
-        let small = smtp.deliver(message(to: "s@example.org"), envelope: Envelope(sender: "team@example.org", recipients: ["s@example.org"]))
+        let small = smtp.deliver(
+            message(to: "s@example.org"), envelope: Envelope(sender: "team@example.org", recipients: ["s@example.org"]))
         #expect(self.reply(small).hasPrefix("250 "))
         #expect(try server.messages().count == 1)
     }
@@ -109,7 +115,9 @@ import Testing
         let server = try SMTPTestServer(.accept)
         let smtp = try transport(server)
         let data = message(to: "s@example.org", body: "Grüße\n")
-        #expect(reply(smtp.deliver(data, envelope: Envelope(sender: "team@example.org", recipients: ["s@example.org"]))).hasPrefix("250 "))
+        #expect(
+            reply(smtp.deliver(data, envelope: Envelope(sender: "team@example.org", recipients: ["s@example.org"])))
+                .hasPrefix("250 "))
         #expect(try server.envelope(1).options.contains("BODY=8BITMIME"))
         #expect(try server.messages()[0].contains("Grüße"))
     }
@@ -135,10 +143,16 @@ import Testing
     @Test func theNextEnvelopeTravelsWithTheMessageBeforeIt() throws {
         let server = try SMTPTestServer(.accept)
         let smtp = try transport(server)
-        let messages = (1...3).map { Outbound(data: message(to: "s\($0)@example.org", body: "Body \($0)\n"), envelope: Envelope(sender: "team@example.org", recipients: ["s\($0)@example.org"])) }
+        let messages = (1...3).map {
+            Outbound(
+                data: message(to: "s\($0)@example.org", body: "Body \($0)\n"),
+                envelope: Envelope(sender: "team@example.org", recipients: ["s\($0)@example.org"]))
+        }
         for (index, outbound) in messages.enumerated() {
             let next = index + 1 < messages.count ? messages[index + 1] : nil
-            #expect(reply(smtp.deliver(outbound.data, envelope: outbound.envelope, announcing: next)).hasPrefix("250 2.0.0 Ok: queued as Q\(index + 1)"))
+            #expect(
+                reply(smtp.deliver(outbound.data, envelope: outbound.envelope, announcing: next)).hasPrefix(
+                    "250 2.0.0 Ok: queued as Q\(index + 1)"))
         }
         smtp.close()
         #expect(server.connections == 1)
@@ -155,9 +169,13 @@ import Testing
         let smtp = try transport(server)
         let envelope = { (name: String) in Envelope(sender: "team@example.org", recipients: ["\(name)@example.org"]) }
         let second = Outbound(data: message(to: "second@example.org"), envelope: envelope("second"))
-        #expect(reply(smtp.deliver(message(to: "first@example.org"), envelope: envelope("first"), announcing: second)).hasPrefix("250 "))
+        #expect(
+            reply(smtp.deliver(message(to: "first@example.org"), envelope: envelope("first"), announcing: second))
+                .hasPrefix("250 "))
         // Something else comes instead: the server waiting for the second message's data is left.
-        #expect(reply(smtp.deliver(message(to: "third@example.org"), envelope: envelope("third"), announcing: second)).hasPrefix("250 "))
+        #expect(
+            reply(smtp.deliver(message(to: "third@example.org"), envelope: envelope("third"), announcing: second))
+                .hasPrefix("250 "))
         smtp.close()
         #expect(try server.messages().count == 2)
         #expect(try server.envelope(2).to == ["third@example.org"])
@@ -167,7 +185,11 @@ import Testing
     @Test func aServerThatCapsMessagesPerConnectionGetsANewOne() throws {
         let server = try SMTPTestServer(.limit)
         let smtp = try transport(server)
-        let messages = (1...5).map { Outbound(data: message(to: "s\($0)@example.org"), envelope: Envelope(sender: "team@example.org", recipients: ["s\($0)@example.org"])) }
+        let messages = (1...5).map {
+            Outbound(
+                data: message(to: "s\($0)@example.org"),
+                envelope: Envelope(sender: "team@example.org", recipients: ["s\($0)@example.org"]))
+        }
         for (index, outbound) in messages.enumerated() {
             let next = index + 1 < messages.count ? messages[index + 1] : nil
             #expect(reply(smtp.deliver(outbound.data, envelope: outbound.envelope, announcing: next)).hasPrefix("250 "))
@@ -182,7 +204,9 @@ import Testing
         settings.caFile = server.certificate
         let smtp = try SMTPTransport(settings: settings)
         for index in 1...2 {
-            let outcome = smtp.deliver(message(to: "s@example.org"), envelope: Envelope(sender: "team@example.org", recipients: ["s\(index)@example.org"]))
+            let outcome = smtp.deliver(
+                message(to: "s@example.org"),
+                envelope: Envelope(sender: "team@example.org", recipients: ["s\(index)@example.org"]))
             #expect(reply(outcome).hasPrefix("250 "), "\(outcome)")
         }
         smtp.close()
@@ -195,7 +219,9 @@ import Testing
         let smtp = try transport(server)
         let line = String(repeating: "x", count: 76) + "\n"
         let body = String(repeating: line, count: 40_000) + ".a dot line at the end\n"
-        let outcome = smtp.deliver(message(to: "s@example.org", body: body), envelope: Envelope(sender: "team@example.org", recipients: ["s@example.org"]))
+        let outcome = smtp.deliver(
+            message(to: "s@example.org", body: body),
+            envelope: Envelope(sender: "team@example.org", recipients: ["s@example.org"]))
         #expect(reply(outcome).hasPrefix("250 "), "\(outcome)")
         let received = try #require(try server.messages().first)
         #expect(received.hasSuffix(body.replacingOccurrences(of: "\n", with: "\r\n")))
@@ -205,7 +231,9 @@ import Testing
         let server = try SMTPTestServer(.confused)
         let smtp = try transport(server)
         for index in 1...2 {
-            let outcome = smtp.deliver(message(to: "s@example.org"), envelope: Envelope(sender: "team@example.org", recipients: ["s\(index)@example.org"]))
+            let outcome = smtp.deliver(
+                message(to: "s@example.org"),
+                envelope: Envelope(sender: "team@example.org", recipients: ["s\(index)@example.org"]))
             guard case .deferred(let reply, _, let connectionFailed) = outcome else {
                 Issue.record("\(outcome)")
                 return
