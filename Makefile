@@ -25,7 +25,7 @@ define need-debs
 	fi
 endef
 
-.PHONY: all build deps test-deps bench-deps test lint-man install uninstall bench demo clean
+.PHONY: all build deps test-deps bench-deps test lint-man lint-format install uninstall bench demo clean
 
 all: build
 
@@ -47,8 +47,12 @@ test: test-deps
 	$(SWIFT) build --build-tests 2>&1 | tee .build/build.log
 	@if grep -E '/(Sources|Tests)/.*: warning:' .build/build.log | grep -v '/\.build' ; then \
 	  echo "error: the build above has warnings in our sources"; exit 1; fi
-	$(MAKE) lint-man
+	$(MAKE) lint-man lint-format
 	$(SWIFT) test --skip-build
+
+# The house style is .swift-format's; 'swift format -i -r Sources Tests Package.swift' applies it.
+lint-format:
+	$(SWIFT) format lint --strict -r Sources Tests Package.swift
 
 lint-man: test-deps
 	mandoc -T lint -W warning $$(find man -type f -name '*.[1-8]')
