@@ -25,7 +25,7 @@ define need-debs
 	fi
 endef
 
-.PHONY: all build deps test-deps bench-deps test lint-man lint-format install uninstall bench demo clean
+.PHONY: all build deps test-deps bench-deps test crash-test lint-man lint-format install uninstall bench demo clean
 
 all: build
 
@@ -80,3 +80,9 @@ uninstall:
 
 clean:
 	rm -rf .build
+
+# Every stage killed at every step that changes the spool (make test runs a sample).
+# Replay one trial: POSTROOM_CRASH_REPLAY=render:17 make crash-test
+crash-test: test-deps
+	$(SWIFT) build --build-tests
+	POSTROOM_CRASH_FULL=1 $(SWIFT) test --skip-build --filter CrashHarnessTests

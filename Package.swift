@@ -10,6 +10,8 @@ let package = Package(
         .executable(name: "expand", targets: ["expand"]),
         .executable(name: "render", targets: ["render"]),
         .executable(name: "deliver", targets: ["deliver"]),
+        // Test-only: the crash harness preloads it to stop a stage at a chosen step.
+        .library(name: "CrashPoint", type: .dynamic, targets: ["CCrashPoint"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -65,6 +67,10 @@ let package = Package(
             name: "spool-worker",
             dependencies: ["Postroom"],
             path: "Tests/Helpers/spool-worker"
+        ),
+        .target(
+            name: "CCrashPoint",
+            path: "Tests/Helpers/crashpoint"
         ),
         .target(
             name: "TestSupport",

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A scripted SMTP server for the deliver tests, on a port the OS picks.
 
-    smtp_server.py MODE DIR      MODE: accept | tempfail | permfail | drop | slow | secure
+    smtp_server.py MODE DIR      MODE: accept | tempfail | permfail | byrecipient | drop | slow | secure
                                        | plain | small | idle | utf8 | limit | implicit
                                        | confused
 
@@ -49,6 +49,10 @@ class Handler:
         if mode == "tempfail":
             return "451 4.3.0 Mailbox temporarily unavailable, try later"
         if mode == "permfail":
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        if mode == "byrecipient" and address.startswith("defer"):
+            return "451 4.3.0 Mailbox temporarily unavailable, try later"
+        if mode == "byrecipient" and address.startswith("reject"):
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"

@@ -36,8 +36,55 @@ enum ChildProcess {
         posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
 
-        // The child starts with default signal handling and nothing blocked, whatever the test
-        // process set for itself (SIGPIPE ignored, above; the runner may ignore SIGTERM).
+        let spawned = spawn(path, arguments, environment: environment, actions: &actions)
+        for fd in [stdinPipe[0], stdoutPipe[1], stderrPipe[1]] { close(fd) }
+        let pid: pid_t
+        switch spawned {
+        case .success(let child): pid = child
+        case .failure(let error):
+            for fd in [stdinPipe[1], stdoutPipe[0], stderrPipe[0]] { close(fd) }
+            throw SpawnError(description: "cannot run \(path): \(error)")
+        }
+
+        let (stdout, stderr) = exchange(input: input, stdin: stdinPipe[1], stdout: stdoutPipe[0], stderr: stderrPipe[0])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        // The wait status: low 7 bits the signal that ended it, else the exit code above them.
+        let signal = status & 0x7f
+        return ProcessResult(
+            status: signal == 0 ? (status >> 8) & 0xff : 128 + signal,
+            stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// Starts a program with standard input from /dev/null and both outputs into `output`;
+    /// the caller waits for it.
+    static func spawn(
+        _ path: String, _ arguments: [String], environment: [String: String], output: String
+    ) throws
+        -> pid_t
+    {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        switch spawn(path, arguments, environment: environment, actions: &actions) {
+        case .success(let pid): return pid
+        case .failure(let error): throw SpawnError(description: "cannot run \(path): \(error)")
+        }
+    }
+
+    private struct SpawnFailure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// posix_spawn with default signal handling and nothing blocked in the child, whatever the
+    /// test process set for itself (SIGPIPE ignored; the runner may ignore SIGTERM).
+    private static func spawn(
+        _ path: String, _ arguments: [String], environment: [String: String],
+        actions: inout posix_spawn_file_actions_t
+    ) -> Result<pid_t, SpawnFailure> {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -54,20 +101,7 @@ enum ChildProcess {
         defer { for pointer in argv + envp { free(pointer) } }
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
-        for fd in [stdinPipe[0], stdoutPipe[1], stderrPipe[1]] { close(fd) }
-        guard spawned == 0 else {
-            for fd in [stdinPipe[1], stdoutPipe[0], stderrPipe[0]] { close(fd) }
-            throw SpawnError(description: "cannot run \(path): \(String(cString: strerror(spawned)))")
-        }
-
-        let (stdout, stderr) = exchange(input: input, stdin: stdinPipe[1], stdout: stdoutPipe[0], stderr: stderrPipe[0])
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        // The wait status: low 7 bits the signal that ended it, else the exit code above them.
-        let signal = status & 0x7f
-        return ProcessResult(
-            status: signal == 0 ? (status >> 8) & 0xff : 128 + signal,
-            stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        return spawned == 0 ? .success(pid) : .failure(SpawnFailure(description: String(cString: strerror(spawned))))
     }
 
     /// Writes `input` and reads both outputs until the child closes them; closes all three.

@@ -151,6 +151,8 @@ public final class SMTPTestServer: @unchecked Sendable {
         case tempfail
         /// Answer 550 to RCPT.
         case permfail
+        /// Answer 451 to RCPT for local parts starting "defer", 550 for "reject", else accept.
+        case byrecipient
         /// Close the connection after the message data, before answering.
         case drop
         /// Wait 30 s before answering DATA.
