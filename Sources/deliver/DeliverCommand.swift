@@ -61,6 +61,13 @@ struct DeliverCommand: ParsableCommand {
     var rate: String?
 
     @Option(
+        name: .customLong("sync-every"),
+        help: ArgumentHelp(
+            "Sync sent/ once per this many messages of a connection (a power cut may send that many again).",
+            valueName: "n"))
+    var syncEvery = 64
+
+    @Option(
         name: .customLong("retain-sent"),
         help: ArgumentHelp(
             "After the pass, remove records older than this from sent/ (30d, 12h).", valueName: "duration"))
@@ -128,6 +135,8 @@ struct DeliverCommand: ParsableCommand {
             let log = try SpoolLog(path: spool.logPath, program: "deliver")
             let stage = DeliverStage(spool: spool, log: log, makeTransport: makeTransport)
             stage.connections = connections
+            guard syncEvery >= 1 else { throw .usage("--sync-every needs a number of messages, 1 or more") }
+            stage.sentSyncInterval = syncEvery
             stage.failureReports = failureReports
             if let rate {
                 guard let value = Double(rate.hasSuffix("/s") ? String(rate.dropLast(2)) : rate), value > 0 else {

@@ -29,6 +29,8 @@ public enum ControlHeader: String, Sendable, CaseIterable {
     case part = "X-Postroom-Part"
     /// How many delivery attempts were made.
     case attempts = "X-Postroom-Attempts"
+    /// When delivery was first attempted: the retry lifetime counts from here.
+    case firstAttempt = "X-Postroom-First-Attempt"
     /// The last server reply or error, for deferred and failed messages.
     case lastError = "X-Postroom-Last-Error"
     /// When the next attempt is due (also the file's mtime in `deferred/`).

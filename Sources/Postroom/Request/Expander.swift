@@ -77,7 +77,10 @@ public final class Expander {
     /// Expands every request waiting in `request/new/` (after recovering dead claims).
     public func run() throws(PostroomError) -> [Summary] {
         let requests = spool.maildir(.request)
-        for name in try requests.recoverAbandonedClaims() {
+        for removed in spool.sweepTemporaryFiles() {
+            log.record(nil, status: "swept", detail: "removed \(removed), left by a stopped writer")
+        }
+        for (name, _) in try requests.recoverAbandonedClaims() {
             log.record(name, status: "recovered", detail: "claim of a stopped expand returned to new/")
         }
         var summaries: [Summary] = []
@@ -85,9 +88,6 @@ public final class Expander {
             guard let claim = try requests.claim(fileName) else { continue }
             if let summary = try expand(claim) { summaries.append(summary) }
         }
-        // After recovery has published what it could: what is left in tmp/ belongs to dead runs.
-        spool.maildir(.expanded).removeStaleTemporaryFiles()
-        spool.maildir(.request).removeStaleTemporaryFiles()
         try log.sync()
         return summaries
     }
@@ -170,9 +170,9 @@ public final class Expander {
     /// After a crash between flagging and finishing: publish the jobs still staged.
     private func finishPublishing(_ claim: Claim) throws(PostroomError) -> Summary {
         let expanded = spool.maildir(.expanded)
-        let prefix = claim.name.base + ".R"
         var count = 0
-        for fileName in try expanded.names(in: .tmp).checked() where fileName.hasPrefix(prefix) {
+        for fileName in try expanded.names(in: .tmp).checked()
+        where MessageName(fileName: fileName).parent?.base == claim.name.base && !fileName.contains(":") {
             let name = MessageName(fileName: fileName)
             try expanded.publish(name)
             log.record(name, status: "expanded", detail: "published after an interrupted run", echo: false)

@@ -39,6 +39,9 @@ public struct Job: Sendable {
         return message
     }
 
+    /// Whether `message` is a job (rather than a finished message): it carries its recipient's record.
+    public static func isJob(_ message: Message) -> Bool { message.control(.recipient) != nil }
+
     /// Reads a job's control fields from `message`; `source` names it in errors.
     public init(_ message: Message, source: String) throws(PostroomError) {
         func fail(_ reason: String) -> PostroomError { .malformed(what: "job", location: source, reason: reason) }

@@ -15,7 +15,7 @@ public final class Claim {
     public private(set) var name: MessageName
     private var fd: Int32
     /// The file's status when it was locked (spool files never change once written).
-    private let info: stat
+    private var info: stat
     private var hasRead = false
 
     private init(maildir: Maildir, name: MessageName, fd: Int32, info: stat) {
@@ -56,6 +56,14 @@ public final class Claim {
         return Claim(maildir: maildir, name: name, fd: fd, info: held)
     }
 
+    /// Whether a live process holds the claim on the file at `path`.
+    static func isHeld(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK
+    }
+
     /// The size of the message in bytes.
     public var size: Int { Int(info.st_size) }
 
@@ -92,30 +100,40 @@ public final class Claim {
         return finalName
     }
 
-    /// Replaces the message with `bytes` and moves it into another maildir in one step.
+    /// Replaces the message with `bytes` and moves it into another maildir.
     ///
-    /// The new content is staged in the target's `tmp/` and renamed over; the claimed
-    /// file is removed only after that rename, so a crash leaves one copy or the other.
+    /// One state change is one rename of one file: the new content is staged in the target's
+    /// `tmp/`, synced and renamed over the claimed file (still claimed: the lock moves with
+    /// it), and only that file is then renamed into place. Killed in between, the claim holds
+    /// the new content and is retried like any abandoned claim; there is never a second copy.
     @discardableResult
     public func replace(
         with bytes: [UInt8], to target: Maildir, folder: Maildir.Folder, modificationTime: Int? = nil,
         syncing: Bool = true
     ) throws(PostroomError) -> MessageName {
-        let finalName = folder == .cur ? name.withInfo() : name
-        _ = try target.stage(bytes, as: finalName, modificationTime: modificationTime)
-        let staged = target.path(of: finalName, in: .tmp)
-        let destination = target.path(of: finalName, in: folder)
-        guard try FileSystem.rename(staged, destination) else {
-            throw .io(operation: "publish", path: staged, errno: ENOENT)
+        var file = try TemporaryFile.write(
+            bytes, to: target.path(of: name, in: .tmp), modificationTime: modificationTime)
+        do throws(PostroomError) {
+            try file.sync()
+            try takeOver(&file)
+        } catch {
+            unlink(file.path)
+            file.close()
+            throw error
         }
-        if syncing { try FileSystem.syncDirectory(target.path(of: folder)) }
-        // Rewriting in place: the rename above already replaced the claimed file.
-        if destination != path && unlink(path) != 0 && errno != ENOENT {
-            throw .io(operation: "remove", path: path, errno: errno)
+        return try move(to: target, folder: folder, syncing: syncing)
+    }
+
+    /// Renames a staged, locked file over the claimed one and keeps the claim on it.
+    func takeOver(_ file: inout TemporaryFile) throws(PostroomError) {
+        guard try FileSystem.rename(file.path, path) else {
+            throw .io(operation: "replace \(path) with", path: file.path, errno: ENOENT)
         }
-        if syncing { try FileSystem.syncDirectory(maildir.path(of: .cur)) }
+        let replacement = file.takeDescriptor()
         unlock()
-        return finalName
+        fd = replacement
+        hasRead = false
+        if let current = FileSystem.status(fd: replacement) { info = current }
     }
 
     /// Adds a flag to the claimed file's name, keeping the claim (the lock follows the file).

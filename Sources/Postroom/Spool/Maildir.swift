@@ -56,34 +56,26 @@ public struct Maildir: Sendable {
     public func add(
         _ bytes: [UInt8], as name: MessageName, in folder: Folder = .new, modificationTime: Int? = nil
     ) throws(PostroomError) {
-        let staged = try stage(bytes, as: name, modificationTime: modificationTime)
-        try publish(staged, in: folder)
+        var file = try TemporaryFile.write(bytes, to: path(of: name, in: .tmp), modificationTime: modificationTime)
+        defer { file.close() }
+        try file.sync()
+        try publish(name, in: folder)
         try FileSystem.syncDirectory(path(of: folder))
     }
 
     /// Writes and fsyncs `bytes` into `tmp/`, not yet visible to readers.
     ///
-    /// Call `publish(_:in:)` for each staged file and then sync the target directory
-    /// once: a batch of files shares one directory fsync.
+    /// Call `publish(_:in:)` for each staged file and then sync the target directory once.
+    /// The staged file is no longer locked: it must belong to something the caller holds
+    /// (a claim, or a request being expanded), or a sweep may remove it.
     public func stage(
         _ bytes: [UInt8], as name: MessageName, modificationTime: Int? = nil
     ) throws(PostroomError)
         -> MessageName
     {
-        let temporary = path(of: name, in: .tmp)
-        let fd = try FileSystem.open(temporary, O_WRONLY | O_CREAT | O_EXCL, mode: 0o640)
-        do {
-            try FileSystem.writeAll(fd, bytes, path: temporary)
-            if let modificationTime {
-                try FileSystem.setModificationTime(fd, seconds: modificationTime, path: temporary)
-            }
-            try FileSystem.sync(fd, path: temporary)
-        } catch {
-            close(fd)
-            unlink(temporary)
-            throw error
-        }
-        close(fd)
+        var file = try TemporaryFile.write(bytes, to: path(of: name, in: .tmp), modificationTime: modificationTime)
+        defer { file.close() }
+        try file.sync()
         return name
     }
 
@@ -120,36 +112,31 @@ public struct Maildir: Sendable {
 
     /// Returns to `new/` the files in `cur/` whose claiming process is gone.
     ///
-    /// A claim is abandoned when nobody holds its lock. Files marked done (flag `S`)
-    /// are finished work kept for the record, not claims, and stay where they are.
-    /// Returns the names that were returned to `new/`.
+    /// A claim is abandoned when nobody holds its lock. Where a queue keeps finished work in
+    /// `cur/` (flag `S`: done requests), `keepingDone` leaves those; elsewhere `S` is only a
+    /// flag a file brought along. `destination` decides, while the claim is still held, where
+    /// a recovered file goes (a stage whose claimed file may already be its output); nil
+    /// means this maildir's `new/`. Returns the names recovered and where they went.
     @discardableResult
-    public func recoverAbandonedClaims() throws(PostroomError) -> [MessageName] {
-        var recovered: [MessageName] = []
+    public func recoverAbandonedClaims(
+        keepingDone: Bool = true, destination: ((Claim) throws(PostroomError) -> Maildir)? = nil
+    ) throws(PostroomError) -> [(name: MessageName, to: Maildir)] {
+        var recovered: [(name: MessageName, to: Maildir)] = []
+        var directories = Set<String>()
         for fileName in try names(in: .cur).checked() {
             let name = MessageName(fileName: fileName)
-            if name.has(Claim.doneFlag) { continue }
+            if keepingDone && name.has(Claim.doneFlag) { continue }
             guard let claim = try Claim.lock(maildir: self, name: name) else { continue }
-            if try claim.release(to: self, folder: .new, syncing: false) { recovered.append(name) }
+            let target = try destination?(claim) ?? self
+            if try claim.release(to: target, folder: .new, syncing: false) {
+                recovered.append((name, target))
+                directories.insert(target.path(of: .new))
+            }
         }
         if !recovered.isEmpty {
-            try FileSystem.syncDirectory(path(of: .new))
+            for directory in directories.sorted() { try FileSystem.syncDirectory(directory) }
             try FileSystem.syncDirectory(path(of: .cur))
         }
         return recovered
-    }
-
-    /// Deletes files left in `tmp/` by writers that died, once they are older than `age` seconds.
-    ///
-    /// maildir(5) suggests 36 hours: long enough that no live writer is still busy with one.
-    @discardableResult
-    public func removeStaleTemporaryFiles(olderThan age: Int = 36 * 3600, now: Timestamp = .now()) -> Int {
-        var removed = 0
-        for fileName in names(in: .tmp) {
-            let file = "\(path(of: .tmp))/\(fileName)"
-            guard let info = FileSystem.status(file), info.st_mtim.tv_sec + age < now.seconds else { continue }
-            if unlink(file) == 0 { removed += 1 }
-        }
-        return removed
     }
 }

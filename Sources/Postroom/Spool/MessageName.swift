@@ -88,6 +88,14 @@ public struct MessageName: Hashable, Sendable, CustomStringConvertible {
         return Int(base[base.index(dot, offsetBy: 2)...])
     }
 
+    /// The request a job's name came from (`BASE` for `BASE.R7`), or nil if this is no job's name.
+    public var parent: MessageName? {
+        guard let dot = base.lastIndex(of: "."), let index = recipientIndex, base[dot...] == ".R\(index)" else {
+            return nil
+        }
+        return MessageName(base: String(base[..<dot]))
+    }
+
     /// The Unix time at which the name was made, when it starts with one.
     public var createdAt: Int? {
         let digits = base.utf8.prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }

@@ -80,6 +80,49 @@ public struct Spool: Sendable {
         }
     }
 
+    /// Removes what writers that died left in every queue's `tmp/`, and returns it
+    /// (`expanded/tmp/NAME`). Files still being written are locked and stay; so do the staged
+    /// jobs of a request still being expanded or published (the request's claim is held, or it
+    /// carries the publishing flag without the done flag): they are state, not leftovers.
+    @discardableResult
+    public func sweepTemporaryFiles() -> [String] {
+        var removed: [String] = []
+        for queue in Queue.allCases {
+            let maildir = maildir(queue)
+            // A dead expand can leave many jobs of one request: look the request up once.
+            var expanding: [String: Bool] = [:]
+            let swept =
+                queue == .expanded
+                ? maildir.sweepTemporaryFiles { job in
+                    guard let request = job.parent else { return false }
+                    if let known = expanding[request.base] { return known }
+                    let answer = isBeingExpanded(request)
+                    expanding[request.base] = answer
+                    return answer
+                }
+                : maildir.sweepTemporaryFiles()
+            removed += swept.map { "\(queue.rawValue)/tmp/\($0)" }
+        }
+        return removed
+    }
+
+    /// Whether `request` is claimed by a live `expand`, or flagged as publishing its jobs.
+    private func isBeingExpanded(_ request: MessageName) -> Bool {
+        let requests = maildir(.request)
+        for folder in [Maildir.Folder.cur, .new] {
+            for fileName in requests.names(in: folder) where MessageName(fileName: fileName).base == request.base {
+                let name = MessageName(fileName: fileName)
+                if name.has(Expander.publishingFlag) && !name.has(Claim.doneFlag) { return true }
+                if folder == .cur && !name.has(Claim.doneFlag)
+                    && Claim.isHeld(requests.path(of: folder) + "/" + fileName)
+                {
+                    return true
+                }
+            }
+        }
+        return false
+    }
+
     /// Opens an existing spool, checking its layout.
     public static func open(_ root: String) throws(PostroomError) -> Spool {
         let spool = Spool(root: root)

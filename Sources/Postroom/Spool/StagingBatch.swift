@@ -3,63 +3,72 @@ import Glibc
 
 /// Many spool files made durable together: write them all, sync them, then rename.
 ///
-/// Each file's writeback starts as soon as it is written (`sync_file_range(2)`), and
-/// each is `fdatasync`ed before anything is published, in chunks, so the journal commits
-/// are shared instead of paid once per message, and only our own files are flushed.
-/// Nothing is renamed into `new/` before its data is on disk; each target directory is
-/// then fsynced once, and only after that are the batch's inputs (claimed files) removed,
-/// so a crash leaves a message in one place or the other, never nowhere.
+/// Each file's writeback starts as soon as it is written (`sync_file_range(2)`), and each is
+/// `fdatasync`ed before anything is published, in chunks, so the journal commits are shared
+/// instead of paid once per message, and only our own files are flushed. Nothing is renamed
+/// into place before its data is on disk, and each target directory is then fsynced once.
+///
+/// A file that replaces a claim (a job becoming its message) is one state change of one file:
+/// it is renamed over the claimed file first, then that file moves into the target, so a crash
+/// leaves the claim holding either the input or the output, never both in two places.
 public final class StagingBatch {
     private struct Entry {
-        let maildir: Maildir
+        var file: TemporaryFile
+        let target: Maildir
         let name: MessageName
         let folder: Maildir.Folder
+        /// The claim this file replaces, if any.
+        let replacing: Claim?
+        var synced = false
     }
 
     /// Files written but not yet synced are kept open, at most this many at a time.
     static let openLimit = 256
 
     private var entries: [Entry] = []
-    private var unsynced: [(fd: Int32, path: String)] = []
-    private var consumed: [Claim] = []
+    private var unsynced = 0
 
     /// An empty batch.
     public init() {}
 
-    deinit { for file in unsynced { close(file.fd) } }
+    deinit { for index in entries.indices { entries[index].file.close() } }
 
     /// How many files are staged.
     public var count: Int { entries.count }
 
-    /// Writes `bytes` into the maildir's `tmp/` (not yet visible).
+    /// Writes `bytes` into the maildir's `tmp/` (not yet visible), to become `folder/NAME`.
     ///
-    /// A leftover file of the same name from an earlier, interrupted attempt is replaced.
+    /// A leftover file of the same name from an earlier, interrupted attempt is replaced. Once
+    /// synced, such a file is no longer locked: the caller's claim on its input protects it.
     public func stage(
         _ bytes: [UInt8], as name: MessageName, in maildir: Maildir, folder: Maildir.Folder = .new,
         modificationTime: Int? = nil
     ) throws(PostroomError) {
-        let path = maildir.path(of: name, in: .tmp)
-        let fd = try FileSystem.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o640)
-        do throws(PostroomError) {
-            try FileSystem.writeAll(fd, bytes, path: path)
-            if let modificationTime { try FileSystem.setModificationTime(fd, seconds: modificationTime, path: path) }
-        } catch {
-            close(fd)
-            unlink(path)
-            throw error
-        }
-        _ = sync_file_range(fd, 0, 0, UInt32(POSTROOM_SYNC_FILE_RANGE_WRITE))
-        unsynced.append((fd, path))
-        entries.append(Entry(maildir: maildir, name: name, folder: folder))
-        if unsynced.count >= Self.openLimit { try syncStaged() }
+        try add(bytes, as: name, in: maildir, folder: folder, modificationTime: modificationTime, replacing: nil)
     }
 
-    /// Adds a claimed file to remove once the batch is published (the input it replaces).
-    public func consume(_ claim: Claim) {
-        consumed.append(claim)
+    /// Writes `bytes` to replace `claim` and then move into `target`'s `folder`, keeping the name.
+    public func stage(
+        _ bytes: [UInt8], replacing claim: Claim, into target: Maildir, folder: Maildir.Folder = .new
+    )
+        throws(PostroomError)
+    {
+        try add(bytes, as: claim.name, in: target, folder: folder, modificationTime: nil, replacing: claim)
     }
 
-    /// Makes every staged file durable, publishes them, then removes consumed claims.
+    private func add(
+        _ bytes: [UInt8], as name: MessageName, in maildir: Maildir, folder: Maildir.Folder, modificationTime: Int?,
+        replacing claim: Claim?
+    ) throws(PostroomError) {
+        let file = try TemporaryFile.write(
+            bytes, to: maildir.path(of: name, in: .tmp), modificationTime: modificationTime)
+        _ = sync_file_range(file.fd, 0, 0, UInt32(POSTROOM_SYNC_FILE_RANGE_WRITE))
+        entries.append(Entry(file: file, target: maildir, name: name, folder: folder, replacing: claim))
+        unsynced += 1
+        if unsynced >= Self.openLimit { try syncStaged() }
+    }
+
+    /// Makes every staged file durable, then publishes them.
     public func commit() throws(PostroomError) {
         try makeDurable()
         try publish()
@@ -71,46 +80,54 @@ public final class StagingBatch {
     }
 
     private func syncStaged() throws(PostroomError) {
-        defer {
-            for file in unsynced { close(file.fd) }
-            unsynced.removeAll(keepingCapacity: true)
+        for index in entries.indices where !entries[index].synced {
+            if fdatasync(entries[index].file.fd) != 0 {
+                throw .io(operation: "fdatasync", path: entries[index].file.path, errno: errno)
+            }
+            entries[index].synced = true
+            // A plain file's lock is not needed once durable (its input's claim protects it);
+            // a replacement keeps its lock, which becomes the claim's when renamed over it.
+            if entries[index].replacing == nil { entries[index].file.close() }
         }
-        for file in unsynced where fdatasync(file.fd) != 0 {
-            throw .io(operation: "fdatasync", path: file.path, errno: errno)
-        }
+        unsynced = 0
     }
 
-    /// Renames staged files into place, syncs their directories, then removes consumed claims.
-    /// Call only after `makeDurable()`.
+    /// Renames staged files into place and syncs their directories. Call after `makeDurable()`.
     public func publish() throws(PostroomError) {
-        guard !entries.isEmpty || !consumed.isEmpty else { return }
+        guard !entries.isEmpty else { return }
         var directories = Set<String>()
-        for entry in entries {
-            let source = entry.maildir.path(of: entry.name, in: .tmp)
-            let target = entry.maildir.path(of: entry.name, in: entry.folder)
-            guard try FileSystem.rename(source, target) else {
-                throw .io(operation: "publish", path: source, errno: ENOENT)
+        for index in entries.indices where entries[index].replacing == nil {
+            let entry = entries[index]
+            let target = entry.target.path(of: entry.name, in: entry.folder)
+            guard try FileSystem.rename(entry.target.path(of: entry.name, in: .tmp), target) else {
+                throw .io(operation: "publish", path: entry.target.path(of: entry.name, in: .tmp), errno: ENOENT)
             }
-            directories.insert(entry.maildir.path(of: entry.folder))
+            directories.insert(entry.target.path(of: entry.folder))
         }
-        for directory in directories.sorted() { try FileSystem.syncDirectory(directory) }
-        directories.removeAll()
-        for claim in consumed {
-            try FileSystem.removeFile(claim.path)
-            claim.unlock()
-            directories.insert(claim.maildir.path(of: .cur))
+        // Replacements: each output first takes its input's place, then moves.
+        var claimed = Set<String>()
+        for index in entries.indices {
+            guard let claim = entries[index].replacing else { continue }
+            try claim.takeOver(&entries[index].file)
+            claimed.insert(claim.maildir.path(of: .cur))
         }
-        for directory in directories.sorted() { try FileSystem.syncDirectory(directory) }
+        for directory in claimed.sorted() { try FileSystem.syncDirectory(directory) }
+        for entry in entries {
+            guard let claim = entry.replacing else { continue }
+            try claim.move(to: entry.target, folder: entry.folder, syncing: false)
+            directories.insert(entry.target.path(of: entry.folder))
+        }
+        for directory in directories.union(claimed).sorted() { try FileSystem.syncDirectory(directory) }
         entries.removeAll()
-        consumed.removeAll()
     }
 
     /// Removes staged files without publishing them (after an error); claims stay claimed.
     public func discard() {
-        for file in unsynced { close(file.fd) }
-        unsynced.removeAll()
-        for entry in entries { unlink(entry.maildir.path(of: entry.name, in: .tmp)) }
+        for index in entries.indices {
+            unlink(entries[index].file.path)
+            entries[index].file.close()
+        }
         entries.removeAll()
-        consumed.removeAll()
+        unsynced = 0
     }
 }

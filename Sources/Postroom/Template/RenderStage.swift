@@ -5,9 +5,12 @@ import Synchronization
 ///
 /// Each request's template is parsed once per run, however many jobs it has. Jobs are
 /// rendered by one worker per processor; each writes and syncs its messages in batches
-/// (see `StagingBatch`), and a job is removed only after its message is durable in
-/// `outgoing/new/`. A job that cannot be rendered goes to `failed/` with the reason, and
-/// the rest keep flowing.
+/// (see `StagingBatch`). A job becomes its message in one file: the durable message is
+/// renamed over the claimed job, then moved to `outgoing/new/`, so a crash leaves the claim
+/// holding one or the other, and recovery, still holding the claim, sends each on its way.
+/// A job that cannot be rendered goes to `failed/` with the reason, and the rest keep
+/// flowing; a request that cannot be read for a passing reason (EIO, EMFILE) stops the run
+/// and its jobs wait in `expanded/new/` for the next.
 public final class RenderStage: Sendable {
     /// What one run did.
     public struct Summary: Sendable, Equatable {
@@ -15,7 +18,7 @@ public final class RenderStage: Sendable {
         public var rendered = 0
         /// Jobs moved to `failed/`.
         public var failed = 0
-        /// Recovered jobs whose message already existed downstream (not rendered twice).
+        /// Recovered claims that already held their rendered message (moved on, not rendered twice).
         public var alreadyRendered = 0
 
         /// A summary with these counts.
@@ -96,7 +99,6 @@ public final class RenderStage: Sendable {
         summary.rendered += total.rendered
         summary.failed += total.failed
         progress?(summary.rendered)
-        spool.maildir(.outgoing).removeStaleTemporaryFiles()
         try log.sync()
         return summary
     }
@@ -113,12 +115,17 @@ public final class RenderStage: Sendable {
             guard let claim = try expanded.claim(fileName) else { continue }
             do throws(PostroomError) {
                 let message = try render(claim)
-                try batch.stage(message.bytes, as: MessageName(base: claim.name.base), in: spool.maildir(.outgoing))
-                batch.consume(claim)
+                try batch.stage(message.bytes, replacing: claim, into: spool.maildir(.outgoing))
                 summary.rendered += 1
                 log.record(
                     claim.name, ["to": "<\(message.control(.envelopeTo) ?? "")>"], status: "rendered", echo: false)
             } catch {
+                guard Self.isPermanent(error) else {
+                    // Nothing wrong with the job: it waits for the next run, with what is staged.
+                    try batch.commit()
+                    try claim.release(syncing: true)
+                    throw error
+                }
                 try claim.fail(into: spool, reason: error.description, stage: "render", log: log)
                 summary.failed += 1
             }
@@ -130,15 +137,32 @@ public final class RenderStage: Sendable {
         try batch.commit()
     }
 
-    /// Returns dead claims to `new/`, dropping jobs whose message was already published.
+    /// Whether an error is about the job or its request's content (the job fails for good),
+    /// rather than the machine (a full table of descriptors, an I/O error: try again later).
+    static func isPermanent(_ error: PostroomError) -> Bool {
+        switch error {
+        case .malformed, .missingInput, .unknownRecipient, .usage, .configuration: true
+        case .io, .cannotCreate, .temporary, .unavailable, .permission: false
+        }
+    }
+
+    /// Returns dead claims: a job to `new/`, a claim that already holds its rendered message
+    /// (killed between the two renames) on to `outgoing/new/`. Decided while the claim is held.
     private func recover() throws(PostroomError) -> Summary {
         var summary = Summary()
+        for removed in spool.sweepTemporaryFiles() {
+            log.record(nil, status: "swept", detail: "removed \(removed), left by a stopped writer")
+        }
         let expanded = spool.maildir(.expanded)
-        for name in try expanded.recoverAbandonedClaims() {
-            if try existsDownstream(name.base) {
-                // Published before the crash, not yet removed: rendering again would send twice.
-                try FileSystem.removeFile(expanded.path(of: name, in: .new))
-                log.record(name, status: "dropped", detail: "recovered job was already rendered")
+        let outgoing = spool.maildir(.outgoing)
+        let recovered = try expanded.recoverAbandonedClaims(keepingDone: false) { claim throws(PostroomError) in
+            let message = try? Message(parsing: try claim.read(), source: claim.path)
+            return message.map(Job.isJob) ?? true ? expanded : outgoing
+        }
+        for (name, target) in recovered {
+            if target.path == outgoing.path {
+                log.record(
+                    name, status: "rendered", detail: "recovered claim already held its message: moved to outgoing/new")
                 summary.alreadyRendered += 1
             } else {
                 log.record(name, status: "recovered", detail: "claim of a stopped render returned to new/")
@@ -164,6 +188,9 @@ public final class RenderStage: Sendable {
     }
 
     /// Loads and compiles a request once per run, whichever worker asks first.
+    ///
+    /// A request whose content is broken is remembered as such (its jobs fail); a passing
+    /// error is thrown and not remembered, so the next run tries again.
     private func loadRequest(_ base: String) throws(PostroomError) -> LoadedRequest {
         if let loaded = requests.withLock({ $0[base] }) { return loaded }
         let loaded: LoadedRequest
@@ -190,6 +217,7 @@ public final class RenderStage: Sendable {
                 template: template, variables: request.variables.map { Variable(name: $0.name, value: $0.value) },
                 attachments: attachments, isBulk: request.isBulk)
         } catch {
+            guard Self.isPermanent(error) else { throw error }
             loaded = .broken(error.description)
         }
         return requests.withLock { cache in
@@ -212,20 +240,6 @@ public final class RenderStage: Sendable {
             return requests.path(of: .cur) + "/" + fileName
         }
         return nil
-    }
-
-    /// Whether a message called `base` is already in a queue after `expanded/`.
-    private func existsDownstream(_ base: String) throws(PostroomError) -> Bool {
-        for queue in [Spool.Queue.outgoing, .deferred, .sent, .failed] {
-            let maildir = spool.maildir(queue)
-            for folder in [Maildir.Folder.new, .cur] {
-                for fileName in try maildir.names(in: folder).checked()
-                where MessageName(fileName: fileName).base == base {
-                    return true
-                }
-            }
-        }
-        return false
     }
 }
 

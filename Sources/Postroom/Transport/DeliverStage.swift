@@ -36,6 +36,9 @@ public final class DeliverStage: @unchecked Sendable {
     public var bounceAddress: String?
     /// Connection failures in a row that stop the pass.
     public var maximumConnectionFailures = 5
+    /// Moves to `sent/` per directory sync on each connection: a power cut (never a kill) can
+    /// send up to this many messages of each connection a second time. 1 syncs every move.
+    public var sentSyncInterval = 64
     /// Messages per pass at most (nil: all that are due).
     public var maximumMessages: Int?
     /// Messages per second at most, over all connections (nil: no limit).
@@ -56,8 +59,12 @@ public final class DeliverStage: @unchecked Sendable {
 
     /// One pass over everything due.
     public func run() throws(PostroomError) -> Summary {
+        for removed in spool.sweepTemporaryFiles() {
+            log.record(nil, status: "swept", detail: "removed \(removed), left by a stopped writer")
+        }
         for queue in [Spool.Queue.outgoing, .deferred] {
-            for name in try spool.maildir(queue).recoverAbandonedClaims() {
+            // A flag a file brought along (`:2,S` moved back by hand) does not make it done here.
+            for (name, _) in try spool.maildir(queue).recoverAbandonedClaims(keepingDone: false) {
                 log.record(
                     name, status: "recovered", detail: "claim of a stopped deliver returned to \(queue.rawValue)/new")
             }
@@ -73,7 +80,7 @@ public final class DeliverStage: @unchecked Sendable {
             do throws(PostroomError) {
                 let transport = try makeTransport()
                 defer { transport.close() }
-                let syncs = PendingSyncs()
+                let syncs = PendingSyncs(limit: sentSyncInterval)
                 defer { try? syncs.flush() }
                 // The next message is claimed before the current one is sent when the transport
                 // can start on it early (SMTP pipelining); under --rate each waits its turn.
@@ -236,6 +243,8 @@ public final class DeliverStage: @unchecked Sendable {
             return false
         case .failed(let reply, let relay):
             var failed = message
+            // Moved back by hand later, it starts a new lifetime.
+            _ = failed.remove(ControlHeader.firstAttempt.rawValue)
             failed.setControl(.lastError, reply)
             failed.setControl(.failure, reply)
             failed.setControl(.failedIn, "deliver")
@@ -245,13 +254,18 @@ public final class DeliverStage: @unchecked Sendable {
             summary.failed += 1
             return false
         case .deferred(let reply, _, let connectionFailed):
-            let attempts = (Int(message.control(.attempts) ?? "") ?? 0) + 1
+            // Counts from files are input: saturate rather than trap.
+            let attempts = min(Int(message.control(.attempts) ?? "").map { max($0, 0) } ?? 0, Int.max - 1) + 1
+            let firstAttempt = message.control(.firstAttempt).flatMap(MessageDate.parse).map { min($0, time.seconds) }
             var deferred = message
             deferred.setControl(.attempts, String(attempts))
+            deferred.setControl(.firstAttempt, MessageDate.format(firstAttempt ?? time.seconds))
             deferred.setControl(.lastError, reply)
-            if time.seconds - created >= retry.lifetime {
-                let reason =
-                    "gave up after \(attempts) attempts in \(SpoolStatus.duration(time.seconds - created)): \(reply)"
+            let age = time.seconds - (firstAttempt ?? time.seconds)
+            if age >= retry.lifetime {
+                let reason = "gave up after \(attempts) attempts in \(SpoolStatus.duration(age)): \(reply)"
+                // Moved back by hand later, it starts a new lifetime.
+                _ = deferred.remove(ControlHeader.firstAttempt.rawValue)
                 deferred.setControl(.failure, reason)
                 deferred.setControl(.failedIn, "deliver")
                 try claim.replace(with: deferred.bytes, to: spool.maildir(.failed), folder: .cur)
@@ -360,7 +374,11 @@ private final class DueMessages: @unchecked Sendable {
 private final class PendingSyncs {
     private var directories = Set<String>()
     private var moves = 0
-    private let limit = 64
+    private let limit: Int
+
+    init(limit: Int) {
+        self.limit = max(1, limit)
+    }
 
     func add(_ paths: [String]) throws(PostroomError) {
         directories.formUnion(paths)

@@ -111,11 +111,36 @@ import Testing
         try maildir.add([1], as: MessageName(base: "held"))
         let held = try #require(try maildir.claim("held"))
         let recovered = try maildir.recoverAbandonedClaims()
-        #expect(recovered.map(\.fileName) == ["abandoned"])
+        #expect(recovered.map(\.name.fileName) == ["abandoned"])
         #expect(Files.list(maildir.path(of: .new)) == ["abandoned"])
         #expect(Files.list(maildir.path(of: .cur)) == ["finished:2,S", "held"])
         held.unlock()
-        #expect(try maildir.recoverAbandonedClaims().map(\.fileName) == ["held"])
+        #expect(try maildir.recoverAbandonedClaims().map(\.name.fileName) == ["held"])
+    }
+
+    /// Item 6 of issue 8: where `S` does not mean done (outgoing/), a claim flagged `S`
+    /// (moved back by hand with its `:2,S`) is still recovered.
+    @Test func anSFlaggedClaimIsRecoveredWhereSIsNotDone() throws {
+        let maildir = try maildir()
+        try Files.write(maildir.path(of: .cur) + "/moved-back:2,S", "m")
+        #expect(try maildir.recoverAbandonedClaims(keepingDone: false).map(\.name.fileName) == ["moved-back:2,S"])
+        #expect(Files.list(maildir.path(of: .new)) == ["moved-back:2,S"])
+    }
+
+    @Test func recoveryCanSendAClaimOnToAnotherQueue() throws {
+        let maildir = try maildir()
+        let next = Maildir(path: directory.file("next"))
+        try next.create()
+        try Files.write(maildir.path(of: .cur) + "/done-already", "output")
+        try Files.write(maildir.path(of: .cur) + "/input", "input")
+        let recovered = try maildir.recoverAbandonedClaims { (claim) throws(PostroomError) -> Maildir in
+            try claim.read() == Array("output".utf8) ? next : maildir
+        }
+        let places: [String: String] = Dictionary(
+            uniqueKeysWithValues: recovered.map { ($0.name.fileName, $0.to.path) })
+        #expect(places == ["done-already": next.path, "input": maildir.path])
+        #expect(Files.list(next.path(of: .new)) == ["done-already"])
+        #expect(Files.list(maildir.path(of: .new)) == ["input"])
     }
 
     @Test func markDoneKeepsRecordInCur() throws {
@@ -126,13 +151,28 @@ import Testing
         #expect(try maildir.recoverAbandonedClaims().isEmpty)
     }
 
-    @Test func staleTemporaryFilesAreRemovedOnlyWhenOld() throws {
+    /// Item 1 of issue 8: a leftover in tmp/ never blocks a later write of the same name, and a
+    /// sweep removes what no writer holds.
+    @Test func aLeftoverTemporaryFileIsTakenOverAndSwept() throws {
         let maildir = try maildir()
-        _ = try maildir.stage([1], as: MessageName(base: "fresh"))
-        let now = Timestamp.now()
-        #expect(maildir.removeStaleTemporaryFiles(now: now) == 0)
-        #expect(maildir.removeStaleTemporaryFiles(now: Timestamp(seconds: now.seconds + 37 * 3600)) == 1)
+        try Files.write(maildir.path(of: .tmp) + "/leftover", "half a mess")
+        try maildir.add(Array("whole\n".utf8), as: MessageName(base: "leftover"))
+        #expect(try Files.text(maildir.path(of: .new) + "/leftover") == "whole\n")
+        try Files.write(maildir.path(of: .tmp) + "/dead", "x")
+        #expect(maildir.sweepTemporaryFiles() == ["dead"])
         #expect(Files.list(maildir.path(of: .tmp)).isEmpty)
+    }
+
+    @Test func aClaimReplacedAndMovedLeavesOneFile() throws {
+        let maildir = try maildir()
+        let target = Maildir(path: directory.file("target"))
+        try target.create()
+        try Files.write(target.path(of: .tmp) + "/m", "leftover")
+        try maildir.add(Array("old\n".utf8), as: MessageName(base: "m"))
+        let claim = try #require(try maildir.claim("m"))
+        try claim.replace(with: Array("new\n".utf8), to: target, folder: .cur)
+        #expect(Files.list(maildir.path(of: .cur)).isEmpty && Files.list(target.path(of: .tmp)).isEmpty)
+        #expect(try Files.text(target.path(of: .cur) + "/m:2,") == "new\n")
     }
 
     @Test func directoryStreamSeesEveryFileAndSkipsDotFiles() throws {
