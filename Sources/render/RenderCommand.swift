@@ -29,6 +29,9 @@ struct RenderCommand: ParsableCommand {
     @Flag(help: "Work on the spool even if standard input is a pipe.")
     var queue = false
 
+    @Option(help: "Render with this many threads (default: one per processor).")
+    var workers: Int?
+
     func run() throws {
         try runReportingErrors("render") { () throws(PostroomError) in
             let configuration = try options.configuration()
@@ -44,6 +47,10 @@ struct RenderCommand: ParsableCommand {
             let spool = try Spool.open(configuration.spool(flag: options.spool).root)
             let log = try SpoolLog(path: spool.logPath, program: "render")
             let stage = RenderStage(spool: spool, log: log, renderer: renderer, extraVariables: extra)
+            if let workers {
+                guard workers >= 1 else { throw .usage("--workers needs a number of threads, 1 or more") }
+                stage.workers = workers
+            }
             let bar = ProgressBar()
             stage.progress = { count in bar.update(count, label: "rendering") }
             let summary = try stage.run()

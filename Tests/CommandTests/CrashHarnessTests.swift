@@ -104,17 +104,18 @@ import Testing
     }
 
     static func render(_ spool: Spool) -> CrashHarness.Command {
-        CrashHarness.Command("render", ["--queue"], environment: ["POSTROOM_SPOOL": spool.root])
+        CrashHarness.Command("render", ["--queue", "--workers", "1"], environment: ["POSTROOM_SPOOL": spool.root])
     }
 
     @Test func renderKilledAtEachStep() throws {
         let template = try expandedSpool()
         let reference = Spool(root: directory.file("render-reference"))
         try CrashHarness.copy(template.root, to: reference.root)
-        _ = try Run.program("render", ["--queue"], environment: ["POSTROOM_SPOOL": reference.root])
+        _ = try Run.program("render", ["--queue", "--workers", "1"], environment: ["POSTROOM_SPOOL": reference.root])
         let expected = places(reference)
         let failures = try crashEachStep("render", of: Self.render, template: template) { spool, _, _ in
-            let again = try Run.program("render", ["--queue"], environment: ["POSTROOM_SPOOL": spool.root])
+            let again = try Run.program(
+                "render", ["--queue", "--workers", "1"], environment: ["POSTROOM_SPOOL": spool.root])
             var problems = CrashHarness.commonViolations(in: spool)
             if again.status != 0 && again.status != 65 {
                 problems.append("the run after the crash exited \(again.status): \(again.stderr)")
@@ -146,9 +147,9 @@ import Testing
                 _ = try Run.program(
                     "deliver", ["--once", "--maildir", directory.file("mailbox-\(crash)-\(freeze)")], environment: env)
                 let frozen = try CrashHarness.start(Self.render(spool), frozenAt: freeze, in: directory.path)
-                _ = try Run.program("render", ["--queue"], environment: env)
+                _ = try Run.program("render", ["--queue", "--workers", "1"], environment: env)
                 frozen?.kill()
-                _ = try Run.program("render", ["--queue"], environment: env)
+                _ = try Run.program("render", ["--queue", "--workers", "1"], environment: env)
                 var problems = CrashHarness.commonViolations(in: spool)
                 for (name, where_) in places(spool)
                 where where_.count != 1 && !where_.allSatisfy({ $0.hasPrefix("request") }) {

@@ -28,6 +28,10 @@ public enum MessageDate {
         if year < 50 { year += 2000 } else if year < 1000 { year += 1900 }
         let clock = tokens[3].split(separator: ":").compactMap { Int($0) }
         guard clock.count >= 2, clock.count == tokens[3].split(separator: ":").count else { return nil }
+        // Text from files: out-of-range numbers are not dates (and must not trap below).
+        guard (1...31).contains(day), (1900...9999).contains(year), clock.allSatisfy({ (0...60).contains($0) }) else {
+            return nil
+        }
         var parts = tm()
         parts.tm_year = Int32(year - 1900)
         parts.tm_mon = Int32(month)

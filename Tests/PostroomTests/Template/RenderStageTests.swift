@@ -1,3 +1,4 @@
+import Foundation
 import Postroom
 import TestSupport
 import Testing
@@ -99,5 +100,23 @@ import Testing
         let reason = try Message(parsing: try Files.read(spool.maildir(.failed).path(of: .cur) + "/" + failed[0]))
             .control(.failure)
         #expect(reason?.contains("the request was removed before all its jobs were rendered") == true)
+    }
+
+    /// Item 7 of issue 8: a request that cannot be read for a passing reason (here EISDIR, as
+    /// EIO or EMFILE would be) used to be remembered as broken, failing every job of the mailing.
+    @Test func aPassingErrorReadingTheRequestLeavesItsJobsForTheNextRun() throws {
+        let (spool, stage) = try pipeline(
+            template: "From: t@example.org\nSubject: s\n\nx\n", csv: "email\na@example.org\nb@example.org\n")
+        let requests = spool.maildir(.request).path(of: .cur)
+        let request = try #require(Files.list(requests).first)
+        try Files.move(requests + "/" + request, directory.file("request"))
+        try FileManager.default.createDirectory(atPath: requests + "/" + request, withIntermediateDirectories: false)
+        #expect(throws: PostroomError.self) { try stage.run() }
+        #expect(Files.list(spool.maildir(.failed).path(of: .cur)).isEmpty)
+        #expect(Files.list(spool.maildir(.expanded).path(of: .new)).count == 2)
+        #expect(Files.list(spool.maildir(.expanded).path(of: .cur)).isEmpty)
+        try Files.remove(requests + "/" + request)
+        try Files.move(directory.file("request"), requests + "/" + request)
+        #expect(try stage.run().rendered == 2)
     }
 }
