@@ -94,6 +94,37 @@ import Testing
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
     }
 
+    /// Two expands at once, the first frozen at each step and killed while the second runs.
+    @Test func twoExpandsOneKilledAtEachStep() throws {
+        let template = try submittedSpool()
+        let reference = Spool(root: directory.file("expand-pair-reference"))
+        try CrashHarness.copy(template.root, to: reference.root)
+        _ = try Run.program("expand", environment: ["POSTROOM_SPOOL": reference.root])
+        let expected = places(reference).filter { $0.value != ["request/cur"] }
+        let expand = { (spool: Spool) in CrashHarness.Command("expand", environment: ["POSTROOM_SPOOL": spool.root]) }
+        let probe = Spool(root: directory.file("expand-pair-probe"))
+        try CrashHarness.copy(template.root, to: probe.root)
+        let (_, steps) = try CrashHarness.steps(of: expand(probe), in: directory.path)
+        var failures: [String] = []
+        for trial in CrashHarness.trials("expand-pair", count: steps.count) {
+            let spool = Spool(root: directory.file("expand-pair-\(trial)"))
+            try CrashHarness.copy(template.root, to: spool.root)
+            let frozen = try CrashHarness.start(expand(spool), frozenAt: trial, in: directory.path)
+            let second = try Run.program("expand", environment: ["POSTROOM_SPOOL": spool.root])
+            frozen?.kill()
+            let last = try Run.program("expand", environment: ["POSTROOM_SPOOL": spool.root])
+            var problems = CrashHarness.commonViolations(in: spool)
+            if second.status != 0 || last.status != 0 { problems.append("exit \(second.status), \(last.status)") }
+            let found = places(spool).filter { $0.value != ["request/cur"] }
+            if found != expected {
+                problems.append("jobs differ from a clean run: \(Self.difference(found, expected))")
+            }
+            if !problems.isEmpty { failures.append("expand-pair:\(trial): " + problems.joined(separator: "; ")) }
+            try? FileManager.default.removeItem(atPath: spool.root)
+        }
+        #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
+    }
+
     // MARK: render
 
     func expandedSpool() throws -> Spool {
@@ -134,7 +165,9 @@ import Testing
     /// (item 3 of issue 8: recovery used to return a job to new/ before deciding it was done).
     @Test func twoRendersAfterACrashRenderNothingTwice() throws {
         let template = try expandedSpool()
-        let (_, steps) = try CrashHarness.steps(of: Self.render(template), in: directory.path)
+        let probe = Spool(root: directory.file("render-pair-probe"))
+        try CrashHarness.copy(template.root, to: probe.root)
+        let (_, steps) = try CrashHarness.steps(of: Self.render(probe), in: directory.path)
         var failures: [String] = []
         let crashes = CrashHarness.trials("render-pair", count: steps.count, shortStride: 6)
         for crash in crashes {

@@ -25,6 +25,10 @@ public struct Spool: Sendable {
 
         /// Terminal queues keep messages in `cur/` for the record; nothing claims them.
         public var isTerminal: Bool { self == .sent || self == .failed }
+
+        /// Whether flag `S` in `cur/` means finished work here (expanded requests); elsewhere it
+        /// is only a flag a file brought along, and the file is a claim like any other.
+        public var marksDoneWithFlag: Bool { self == .request }
     }
 
     /// The spool's root directory.

@@ -47,7 +47,7 @@ public struct SpoolStatus: Sendable {
                     var created = name.createdAt
                     if folder == .new {
                         counts.new += 1
-                    } else if queue.isTerminal || name.has(Claim.doneFlag) {
+                    } else if queue.isTerminal || queue.marksDoneWithFlag && name.has(Claim.doneFlag) {
                         counts.done += 1
                     } else {
                         counts.claimed += 1

@@ -64,7 +64,7 @@ public final class DeliverStage: @unchecked Sendable {
         }
         for queue in [Spool.Queue.outgoing, .deferred] {
             // A flag a file brought along (`:2,S` moved back by hand) does not make it done here.
-            for (name, _) in try spool.maildir(queue).recoverAbandonedClaims(keepingDone: false) {
+            for (name, _) in try spool.maildir(queue).recoverAbandonedClaims(keepingDone: queue.marksDoneWithFlag) {
                 log.record(
                     name, status: "recovered", detail: "claim of a stopped deliver returned to \(queue.rawValue)/new")
             }

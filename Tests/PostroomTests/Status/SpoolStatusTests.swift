@@ -11,6 +11,8 @@ import Testing
         try spool.maildir(.outgoing).add([1], as: MessageName(base: "1799999000.M1P1Q1.h"))
         try spool.maildir(.outgoing).add([1], as: MessageName(base: "1799999900.M1P1Q2.h"))
         try Files.write(spool.maildir(.outgoing).path(of: .cur) + "/1799999950.M1P1Q3.h", "claimed")
+        // Moved back by hand with its flags: a claim like any other, not finished work (issue 8, item 6).
+        try Files.write(spool.maildir(.outgoing).path(of: .cur) + "/1799999950.M1P1Q8.h:2,S", "claimed")
         try spool.maildir(.deferred).add(
             [1], as: MessageName(base: "1799990000.M1P1Q4.h"), modificationTime: now.seconds - 1)
         try spool.maildir(.deferred).add(
@@ -21,7 +23,8 @@ import Testing
         let status = try SpoolStatus.measure(spool, now: now)
         let byQueue = Dictionary(uniqueKeysWithValues: status.queues.map { ($0.queue, $0) })
         #expect(byQueue[.outgoing]?.new == 2)
-        #expect(byQueue[.outgoing]?.claimed == 1)
+        #expect(byQueue[.outgoing]?.claimed == 2)
+        #expect(byQueue[.outgoing]?.done == 0)
         #expect(byQueue[.outgoing]?.oldestAge == 1_000)
         #expect(byQueue[.deferred]?.due == 1)
         #expect(byQueue[.deferred]?.new == 2)
