@@ -18,6 +18,32 @@ import Testing
         try Message(parsing: try Files.read(spool.maildir(.failed).path(of: .cur) + "/\(name):2,")).control(.failure)
     }
 
+    @Test func credentialsAreNeverSentWithoutTLSUnlessTLSIsTurnedOff() throws {
+        let server = try SMTPTestServer(.cleartext)
+        let message = "From: team@example.org\nTo: s@example.org\nSubject: Hi\n\nHello\n"
+        let password = directory.file("password")
+        try Files.write(password, "s3cret\n")
+        chmod(password, 0o600)
+        let login = ["--smtp", server.url, "--user", "postroom", "--password-file", password]
+        let (spool, name) = try spool(message)
+        let result = try Run.program("deliver", ["--spool", spool.root] + login)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "sent 0, deferred 1, failed 0\n")
+        #expect(server.authentications.isEmpty)
+        #expect(try server.messages().isEmpty)
+        let deferred = try Message(parsing: try Files.read(spool.maildir(.deferred).path(of: .new) + "/" + name))
+        #expect(deferred.control(.lastError)?.contains("does not offer STARTTLS") == true)
+
+        // Only the operator's explicit --tls off sends the password in clear.
+        let other = TemporaryDirectory()
+        let second = try Spool.open(other.spool().root)
+        try second.maildir(.outgoing).add(
+            Array(message.utf8), as: MessageName(base: "\(Timestamp.now().seconds).M2P1Q2.test"))
+        let explicit = try Run.program("deliver", ["--spool", second.root, "--tls", "off"] + login)
+        #expect(explicit.stdout == "sent 1, deferred 0, failed 0\n", "\(explicit.stderr)")
+        #expect(server.authentications == "postroom\0s3cret\n")
+    }
+
     @Test func anEscapedLineBreakInAnAddressNeverReachesTheWire() throws {
         // A backslash-escaped CR and LF in the quoted local part, as a crafted spool file can hold them.
         let crafted = """
