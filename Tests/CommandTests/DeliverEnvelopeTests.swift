@@ -103,4 +103,14 @@ import Testing
         #expect(reason.contains("<ok@example.org>, <reject@example.org>"), "\(reason)")
         #expect(try server.messages().isEmpty)
     }
+
+    @Test func aBounceAddressSMTPCannotCarryIsAUsageErrorNotAQueueOfFailures() throws {
+        let (spool, name) = try spool("From: team@example.org\nTo: s@example.org\nSubject: Hi\n\nHello\n")
+        let result = try Run.program(
+            "deliver", ["--spool", spool.root, "--bounce-address", "bounces here@example.org"])
+        #expect(result.status == 64)
+        #expect(
+            result.stderr.contains("--bounce-address \"bounces here@example.org\" is not an address SMTP can carry"))
+        #expect(Files.list(spool.maildir(.outgoing).path(of: .new)) == [name])
+    }
 }

@@ -14,7 +14,7 @@ public struct Envelope: Sendable, Equatable {
         let sender = sender?.isEmpty == true ? nil : sender
         let addresses = (sender.map { [("sender", $0)] } ?? []) + recipients.map { ("recipient", $0) }
         for (role, address) in addresses {
-            if let problem = SMTPMailbox.problem(in: address) {
+            if let problem = Self.problem(in: address) {
                 throw .malformed(
                     what: "envelope", location: nil,
                     reason:
@@ -26,6 +26,11 @@ public struct Envelope: Sendable, Equatable {
         }
         self.sender = sender
         self.recipients = recipients
+    }
+
+    /// Why `address` cannot go into MAIL FROM or RCPT TO (RFC 5321 4.1.2), or nil when it can.
+    public static func problem(in address: String) -> String? {
+        SMTPMailbox.problem(in: address)
     }
 
     /// The envelope of a spool message: the sender from `X-Postroom-Envelope-From`, else
