@@ -53,7 +53,11 @@ public struct Envelope: Sendable, Equatable {
             throw .malformed(what: "message", location: nil, reason: "no sender: add From or X-Postroom-Envelope-From")
         }
         var recipients: [String] = []
-        func add(_ address: String) { if !recipients.contains(address) { recipients.append(address) } }
+        var seen = Set<String>()
+        // The same mailbox named twice (the domain's case aside) is one recipient.
+        func add(_ mailbox: Mailbox) {
+            if seen.insert(mailbox.normalizedAddress).inserted { recipients.append(mailbox.address) }
+        }
         let name = ControlHeader.envelopeTo.rawValue
         let controls = message.values(of: name).map { ($0, ControlHeader.decode($0)) }
         if let (raw, _) = controls.first(where: { $0.1 == nil }) {
@@ -67,12 +71,12 @@ public struct Envelope: Sendable, Equatable {
                 guard let recipient = try AddressParser.parsePath(control) else {
                     throw .malformed(what: "message", location: nil, reason: "\(name) is <>, which is no recipient")
                 }
-                add(recipient.address)
+                add(recipient)
             }
         } else {
             for field in ["To", "Cc", "Bcc"] {
                 for value in message.values(of: field) {
-                    for mailbox in try AddressParser.parseList(value).flatMap(\.mailboxes) { add(mailbox.address) }
+                    for mailbox in try AddressParser.parseList(value).flatMap(\.mailboxes) { add(mailbox) }
                 }
             }
         }

@@ -53,7 +53,7 @@ import Testing
         #expect(throws: PostroomError.self) {
             try Envelope(of: try message("From: team@example.org\nTo: ok@example.org, reject@example.org"))
         }
-        let repeated = try message("From: team@example.org\nTo: ok@example.org\nCc: <ok@example.org>")
+        let repeated = try message("From: team@example.org\nTo: ok@example.org\nCc: <ok@Example.ORG>")
         #expect(try Envelope(of: repeated).recipients == ["ok@example.org"])
     }
 }
