@@ -115,6 +115,10 @@ struct DeliverCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors("deliver") { () throws(PostroomError) in
+            // Checked once here: a bad one would otherwise fail every message that needs it.
+            if let bounceAddress, let problem = Envelope.problem(in: bounceAddress) {
+                throw .usage("--bounce-address \"\(bounceAddress)\" is not an address SMTP can carry: \(problem)")
+            }
             if let dryRun {
                 let bytes = dryRun == "-" ? try MessageFile.readStandardInput() : try MessageFile.read(dryRun)
                 var message = try Message(parsing: bytes, source: dryRun == "-" ? "standard input" : dryRun)

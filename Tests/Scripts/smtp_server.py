@@ -3,7 +3,7 @@
 
     smtp_server.py MODE DIR      MODE: accept | tempfail | permfail | byrecipient | drop | slow | secure
                                        | plain | small | idle | utf8 | limit | implicit
-                                       | confused
+                                       | confused | cleartext | seven | picky | cap
 
 "secure" offers STARTTLS with DIR/cert.pem and DIR/key.pem (made by the caller), requires it,
 and requires AUTH as postroom / s3cret. Every mode but "plain" offers PIPELINING (aiosmtpd
@@ -11,7 +11,11 @@ reads pipelined commands but does not announce it); "small" limits messages to 1
 (SIZE 1000); "idle" closes a connection idle for a second; "utf8" offers SMTPUTF8; "limit"
 takes two messages a connection and answers 421 to the next MAIL; "implicit" speaks TLS from
 the first byte (SMTPS, port 465 style) with DIR/cert.pem; "confused" answers DATA with 250
-instead of 354.
+instead of 354; "cleartext" offers AUTH with no STARTTLS and writes what an AUTH
+command brought to DIR/auth (what an eavesdropper would see); "seven" does not announce
+8BITMIME; "picky" answers 550 without naming the address to a RCPT whose local part
+starts with "reject"; "cap" takes two messages a connection, then answers 421 to MAIL and
+closes the connection at once (the rest of a pipelined group is never answered).
 
 Prints "PORT <n>" once listening. Each accepted message is saved as DIR/<n>.eml with its
 envelope in DIR/<n>.envelope; DIR/connections counts connections. Runs until killed."""
@@ -33,6 +37,8 @@ class Handler:
         session.host_name = hostname
         if mode != "plain":
             responses.insert(1, "250-PIPELINING")
+        if mode == "seven":
+            responses = [line for line in responses if line != "250-8BITMIME"]
         return responses
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
@@ -54,6 +60,8 @@ class Handler:
             return "451 4.3.0 Mailbox temporarily unavailable, try later"
         if mode == "byrecipient" and address.startswith("reject"):
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        if mode == "picky" and address.startswith("reject"):
+            return "550 5.1.1 User unknown"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
@@ -74,9 +82,25 @@ class Handler:
         return f"250 2.0.0 Ok: queued as Q{number}"
 
 
+class Capped(SMTP):
+    async def smtp_MAIL(self, arg):
+        self.session.capped = getattr(self.session, "capped", 0) + 1
+        if self.session.capped > 2:
+            await self.push("421 4.7.0 Too many messages for this connection")
+            self.transport.close()
+            return
+        await super().smtp_MAIL(arg)
+
+
 class Confused(SMTP):
     async def smtp_DATA(self, arg):
         await self.push("250 2.0.0 no data needed")
+
+
+def record_login(mechanism, login, password):
+    with open(os.path.join(directory, "auth"), "ab") as handle:
+        handle.write(login + b"\0" + password + b"\n")
+    return login == b"postroom" and password == b"s3cret"
 
 
 def check_login(mechanism, login, password):
@@ -92,7 +116,10 @@ def factory():
     if mode == "secure":
         return SMTP(Handler(), hostname="test.example", decode_data=False, tls_context=server_context(), require_starttls=True,
                     auth_required=True, auth_require_tls=True, auth_callback=check_login)
-    server_class = Confused if mode == "confused" else SMTP
+    if mode == "cleartext":
+        return SMTP(Handler(), hostname="test.example", decode_data=False, auth_required=True, auth_require_tls=False,
+                    auth_callback=record_login)
+    server_class = {"confused": Confused, "cap": Capped}.get(mode, SMTP)
     return server_class(Handler(), hostname="test.example", decode_data=False,
                 data_size_limit=1000 if mode == "small" else 33554432, timeout=1 if mode == "idle" else 300,
                 enable_SMTPUTF8=mode == "utf8")

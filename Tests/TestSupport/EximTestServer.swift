@@ -10,8 +10,10 @@ public final class EximTestServer: @unchecked Sendable {
     private let storage = TemporaryDirectory("exim")
     private let process: Process
 
-    /// Starts Exim; throws when it is not installed or does not come up.
-    public init() throws {
+    /// Starts Exim; throws when it is not installed or does not come up. With
+    /// `messagesPerConnection`, Exim answers 421 to the MAIL command after that many
+    /// messages and closes the connection (`smtp_accept_max_per_connection`).
+    public init(messagesPerConnection: Int? = nil) throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/exim4") else {
             throw TestServerError(description: "/usr/sbin/exim4 is missing; run make test-deps")
         }
@@ -32,6 +34,7 @@ public final class EximTestServer: @unchecked Sendable {
             tls_advertise_hosts =
             log_selector = +smtp_connection
             smtp_accept_queue_per_connection = 0
+            \(messagesPerConnection.map { "smtp_accept_max_per_connection = \($0)" } ?? "")
 
             begin acl
             check_rcpt:

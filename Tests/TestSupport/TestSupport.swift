@@ -144,7 +144,7 @@ public enum Files {
 /// A real SMTP server (aiosmtpd) on 127.0.0.1, scripted by mode, stopped on release.
 public final class SMTPTestServer: @unchecked Sendable {
     /// What the server does with messages.
-    public enum Mode: String {
+    public enum Mode: String, Sendable {
         /// Accept and save every message.
         case accept
         /// Answer 451 to RCPT.
@@ -173,6 +173,14 @@ public final class SMTPTestServer: @unchecked Sendable {
         case implicit
         /// Answer DATA with 250 instead of 354.
         case confused
+        /// Require AUTH (postroom / s3cret) without offering STARTTLS; `authentications` shows what AUTH carried.
+        case cleartext
+        /// Accept, without announcing 8BITMIME.
+        case seven
+        /// Answer 550 without naming the address to a recipient whose local part starts with "reject".
+        case picky
+        /// Accept two messages a connection, then answer 421 to MAIL and close at once.
+        case cap
     }
 
     /// What the server recorded of one message's envelope.
@@ -251,6 +259,10 @@ public final class SMTPTestServer: @unchecked Sendable {
 
     /// The server's self-signed certificate (modes `secure` and `implicit`).
     public var certificate: String { storage.file("cert.pem") }
+
+    /// The login and password of each AUTH the server received (mode `cleartext`), as an
+    /// eavesdropper would have read them; empty when none came.
+    public var authentications: String { (try? Files.text("\(directory)/auth")) ?? "" }
 
     /// Connections accepted so far.
     public var connections: Int { Int((try? Files.text("\(directory)/connections")) ?? "0") ?? 0 }

@@ -70,6 +70,12 @@ public enum Address: Sendable, Hashable {
         }
     }
 
+    /// The header fields (lower case) whose value is an address list (RFC 5322 3.6.2, 3.6.3, 3.6.6).
+    public static let headerFields: Set<String> = [
+        "from", "sender", "reply-to", "to", "cc", "bcc", "resent-from", "resent-sender", "resent-to", "resent-cc",
+        "resent-bcc", "mail-followup-to", "mail-reply-to", "disposition-notification-to",
+    ]
+
     /// A list in header syntax, comma-separated.
     public static func format(_ list: [Address]) -> String {
         list.map(\.formatted).joined(separator: ", ")
@@ -151,5 +157,21 @@ extension String {
             let end = scalars.lastIndex(where: { $0 != " " && $0 != "\t" })
         else { return "" }
         return String(scalars[start...end])
+    }
+
+    /// The text with control characters shown as escapes (`\r`, `\n`, `\x0`), so that an
+    /// error quoting hostile input stays one readable line.
+    var escapingControls: String {
+        guard unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) else { return self }
+        var out = ""
+        for scalar in unicodeScalars {
+            switch scalar.value {
+            case 13: out += "\\r"
+            case 10: out += "\\n"
+            case 0..<32, 127: out += "\\x" + String(scalar.value, radix: 16, uppercase: true)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 }

@@ -59,7 +59,7 @@ public enum AddressParser {
         }
 
         func fail(_ reason: String) -> PostroomError {
-            .malformed(what: "address", location: nil, reason: "\(reason) in \"\(text)\"")
+            .malformed(what: "address", location: nil, reason: "\(reason) in \"\(text.escapingControls)\"")
         }
 
         mutating func tokenize(_ bytes: [UInt8]) throws(PostroomError) {
@@ -78,6 +78,7 @@ public enum AddressParser {
                         guard i < bytes.count else { throw fail("a comment is not closed") }
                         let c = bytes[i]
                         if c == UInt8(ascii: "\\"), i + 1 < bytes.count {
+                            try refuseEscapedControl(bytes[i + 1])
                             comment.append(bytes[i + 1])
                             i += 2
                             continue
@@ -102,12 +103,14 @@ public enum AddressParser {
                         guard i < bytes.count else { throw fail("a quoted string is not closed") }
                         let c = bytes[i]
                         if c == UInt8(ascii: "\\"), i + 1 < bytes.count {
+                            try refuseEscapedControl(bytes[i + 1])
                             content.append(bytes[i + 1])
                             i += 2
                             continue
                         }
                         i += 1
                         if c == UInt8(ascii: "\"") { break }
+                        if c == 0 { throw fail("a quoted string contains NUL") }
                         if c != 13 && c != 10 { content.append(c) }
                     }
                     tokens.append((.quoted(String(decoding: content, as: UTF8.self)), spaced))
@@ -135,6 +138,13 @@ public enum AddressParser {
                     i = end
                 }
             }
+        }
+
+        /// A quoted-pair may not stand for CR, LF or NUL: in an address they could end an SMTP
+        /// command line, and RFC 5322 keeps them only as obsolete syntax.
+        func refuseEscapedControl(_ byte: UInt8) throws(PostroomError) {
+            guard byte == 13 || byte == 10 || byte == 0 else { return }
+            throw fail("a backslash escapes \(byte == 0 ? "NUL" : byte == 13 ? "CR" : "LF")")
         }
 
         var current: Token? { index < tokens.count ? tokens[index].token : nil }

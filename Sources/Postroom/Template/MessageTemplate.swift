@@ -152,7 +152,7 @@ public struct Renderer: Sendable {
         try message.append("Date", MessageDate.format(now().seconds))
         for field in template.header.fields
         where !Self.replacedFields.contains(field.name.lowercased()) && !ControlHeader.isControl(field.name) {
-            message.append(field: field)
+            try message.append(field: Self.encodingDisplayNames(field))
         }
         guard var to = try? Mailbox(parsing: input.envelopeTo), to.displayName == nil else {
             throw .malformed(
@@ -177,6 +177,23 @@ public struct Renderer: Sendable {
         message.setControl(.envelopeTo, input.envelopeTo)
         if let request = input.request { message.setControl(.request, request) }
         return message
+    }
+
+    /// An address field with non-ASCII display names rewritten as RFC 2047 encoded words,
+    /// which is how a header carries them without SMTPUTF8; other fields are kept as written.
+    static func encodingDisplayNames(_ field: HeaderField) throws(PostroomError) -> HeaderField {
+        guard Address.headerFields.contains(field.name.lowercased()), field.raw.contains(where: { $0 >= 128 }) else {
+            return field
+        }
+        let list: [Address]
+        do throws(PostroomError) {
+            list = try AddressParser.parseList(field.value)
+        } catch {
+            throw .malformed(
+                what: "template", location: nil,
+                reason: "the \(field.name) field is not an address list: \(error.description)")
+        }
+        return try HeaderWriter.field(field.name, Address.format(list))
     }
 
     /// The template context: `user`, `recipient`, `unsubscribe_url`, then the shared

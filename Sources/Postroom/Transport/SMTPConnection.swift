@@ -73,7 +73,7 @@ final class SMTPConnection {
         _ = postroom_curl_setopt_long(handle, CURLOPT_TIMEOUT, settings.overallTimeout)
         _ = postroom_curl_setopt_long(handle, CURLOPT_SERVER_RESPONSE_TIMEOUT, settings.responseTimeout)
         let tls: curl_usessl =
-            switch settings.tls {
+            switch settings.tlsInForce {
             case .required: CURLUSESSL_ALL
             case .opportunistic: CURLUSESSL_TRY
             case .off: CURLUSESSL_NONE
@@ -93,7 +93,16 @@ final class SMTPConnection {
         var socket = curl_socket_t(-1)
         _ = postroom_curl_getinfo_socket(handle, CURLINFO_ACTIVESOCKET, &socket)
         guard code == CURLE_OK, socket >= 0 else {
-            let error = code == CURLE_OK ? "no connection" : String(cString: curl_easy_strerror(code))
+            let error =
+                switch code {
+                case CURLE_OK: "no connection"
+                case CURLE_USE_SSL_FAILED where settings.tls == .required:
+                    "the server does not offer STARTTLS, and --tls required demands it"
+                case CURLE_USE_SSL_FAILED:
+                    "the server does not offer STARTTLS, and the password for --user is never sent without TLS "
+                        + "(--tls off would send it in clear)"
+                default: String(cString: curl_easy_strerror(code))
+                }
             dispose(handle, socket: socket)
             let description = dialogue.lastReply.map { "\(error): \($0.text)" } ?? error
             return .failure(Failure(description: description, relay: relay))

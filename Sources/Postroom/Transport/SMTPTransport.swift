@@ -8,13 +8,14 @@ import Glibc
 /// message's content, so a queue costs one round trip a message instead of four. A refusal
 /// of the sender or the recipient is followed by RSET and the connection stays open; a
 /// connection the server closed while idle is replaced before a message is given up on. A
-/// message with several recipients is sent only when the server accepts all of them.
+/// message with several recipients is sent only when the server accepts all of them, and a
+/// refusal names the recipient it refused. Credentials require TLS unless it is turned off.
 public final class SMTPTransport: Transport {
     /// How STARTTLS is used on `smtp://` URLs.
     public enum TLSPolicy: String, Sendable, CaseIterable {
         /// Refuse to send without TLS.
         case required
-        /// Use TLS when the server offers it.
+        /// Use TLS when the server offers it; with credentials, as `required`.
         case opportunistic
         /// Never use STARTTLS.
         case off
@@ -131,19 +132,40 @@ public final class SMTPTransport: Transport {
         return opened
     }
 
-    /// The envelope commands for a message, or the reason it cannot go to this server at all.
+    /// The DATA section and envelope commands for a message, or the reason it cannot go to
+    /// this server at all. 8-bit body parts are made 7-bit for a server without 8BITMIME;
+    /// UTF-8 in addresses or the header needs SMTPUTF8.
     private func envelopeCommands(
-        _ wire: [UInt8], _ envelope: Envelope, on connection: SMTPConnection
+        _ data: [UInt8], _ envelope: Envelope, on connection: SMTPConnection
     ) -> EnvelopeCommands {
         let relay = connection.relay
         let capabilities = connection.capabilities
-        let international = ([envelope.sender ?? ""] + envelope.recipients).contains { $0.utf8.contains { $0 >= 0x80 } }
-        if international && !capabilities.smtpUTF8 {
-            let recipients = envelope.recipients.joined(separator: ", ")
-            return .refused(
-                SMTPReply(
-                    code: 550, lines: ["5.6.7 SMTPUTF8 is required for \(recipients) but \(relay) does not offer it"]))
+        let utf8Addresses = ([envelope.sender ?? ""] + envelope.recipients).contains {
+            $0.utf8.contains { $0 >= 0x80 }
         }
+        let utf8Header = SevenBitDowngrade.hasEightBitHeader(data)
+        if (utf8Addresses || utf8Header) && !capabilities.smtpUTF8 {
+            let what =
+                utf8Addresses
+                ? "SMTPUTF8 is required for \(envelope.recipients.joined(separator: ", "))"
+                : "SMTPUTF8 is required for the 8-bit text in the header"
+            return .refused(SMTPReply(code: 550, lines: ["5.6.7 \(what) but \(relay) does not offer it"]))
+        }
+        var content = data
+        if !capabilities.eightBitMIME {
+            do throws(SevenBitDowngrade.Impossible) {
+                content = try SevenBitDowngrade.convert(data)
+            } catch {
+                return .refused(
+                    SMTPReply(
+                        code: 554,
+                        lines: [
+                            "5.6.3 \(relay) does not offer 8BITMIME and the message cannot be made 7-bit: \(error.reason)"
+                        ]
+                    ))
+            }
+        }
+        let wire = WireFormat.smtpData(content)
         if let limit = capabilities.sizeLimit, wire.count > limit {
             return .refused(
                 SMTPReply(
@@ -151,17 +173,17 @@ public final class SMTPTransport: Transport {
         }
         var mail = "MAIL FROM:<\(envelope.sender ?? "")>"
         if capabilities.size { mail += " SIZE=\(wire.count)" }
-        if capabilities.eightBitMIME && wire.contains(where: { $0 >= 0x80 }) { mail += " BODY=8BITMIME" }
-        if international { mail += " SMTPUTF8" }
+        if capabilities.eightBitMIME && content.contains(where: { $0 >= 0x80 }) { mail += " BODY=8BITMIME" }
+        if utf8Addresses || utf8Header { mail += " SMTPUTF8" }
         var commands = [mail] + envelope.recipients.map { "RCPT TO:<\($0)>" }
         // DATA joins the group only for one recipient: with several, a refused one must stop
         // the message before the server waits for it.
         if capabilities.pipelining && envelope.recipients.count == 1 { commands.append("DATA") }
-        return .send(commands)
+        return .send(wire: wire, commands: commands)
     }
 
     private enum EnvelopeCommands {
-        case send([String])
+        case send(wire: [UInt8], commands: [String])
         case refused(SMTPReply)
     }
 
@@ -183,16 +205,15 @@ public final class SMTPTransport: Transport {
             // Sent with the previous message's content: only the replies are left to read.
             connection.announced = nil
             (wire, commands) = (announced.wire, announced.commands)
-            for command in commands { replies.append(try connection.reply(to: SMTPConnection.verb(command))) }
+            replies = try Self.replies(to: commands, on: connection)
         } else {
-            wire = WireFormat.smtpData(data)
-            switch envelopeCommands(wire, envelope, on: connection) {
+            switch envelopeCommands(data, envelope, on: connection) {
             case .refused(let refusal): return (outcome(of: refusal, relay: relay), true)
-            case .send(let group): commands = group
+            case .send(let content, let group): (wire, commands) = (content, group)
             }
             if connection.capabilities.pipelining {
                 try connection.send(Self.group(commands), what: "MAIL FROM")
-                for command in commands { replies.append(try connection.reply(to: SMTPConnection.verb(command))) }
+                replies = try Self.replies(to: commands, on: connection)
             } else {
                 for command in commands {
                     try connection.send(command: command)
@@ -208,7 +229,10 @@ public final class SMTPTransport: Transport {
         let dataInGroup = commands.last == "DATA"
         let dataAccepted = dataInGroup && replies.count == commands.count && replies[replies.count - 1].code == 354
         let envelopeReplies = dataInGroup ? replies.dropLast() : replies[...]
-        if let refusal = envelopeReplies.first(where: { !$0.isSuccess }) {
+        if let refused = envelopeReplies.firstIndex(where: { !$0.isSuccess }) {
+            let several = commands.filter { $0.hasPrefix("RCPT TO:") }.count > 1
+            let refusal =
+                several ? Self.naming(envelopeReplies[refused], in: commands[refused]) : envelopeReplies[refused]
             // The server waiting for data that will not come can only be left by closing.
             return (outcome(of: refusal, relay: relay), !dataAccepted && !refusal.closesConnection && reset(connection))
         }
@@ -237,12 +261,42 @@ public final class SMTPTransport: Transport {
         return (outcome(of: final, relay: relay), !final.closesConnection)
     }
 
+    /// The replies to a pipelined group, in order, up to a 421: a server closing the
+    /// connection answers nothing after it.
+    private static func replies(
+        to commands: [String], on connection: SMTPConnection
+    ) throws(SMTPConnection.Failure)
+        -> [SMTPReply]
+    {
+        var replies: [SMTPReply] = []
+        for command in commands {
+            let reply = try connection.reply(to: SMTPConnection.verb(command))
+            replies.append(reply)
+            if reply.closesConnection { break }
+        }
+        return replies
+    }
+
+    /// A refusal of `RCPT TO:<a@b>` that names its recipient, which the server's text may
+    /// not: with several recipients, the reason must say which one was refused (with one,
+    /// the envelope already says it).
+    private static func naming(_ reply: SMTPReply, in command: String) -> SMTPReply {
+        let prefix = "RCPT TO:"
+        guard command.hasPrefix(prefix), !reply.lines.isEmpty else { return reply }
+        let path = String(command.dropFirst(prefix.count))
+        guard !reply.text.contains(path) else { return reply }
+        var named = reply
+        named.lines[named.lines.count - 1] += " (recipient \(path))"
+        return named
+    }
+
     /// The group announcing `next`, when it can go ahead of its turn: PIPELINING, one
     /// recipient, and nothing that would refuse it before it is sent.
     private func announcement(of next: Outbound, on connection: SMTPConnection) -> SMTPConnection.Announcement? {
         guard connection.capabilities.pipelining, next.envelope.recipients.count == 1 else { return nil }
-        let wire = WireFormat.smtpData(next.data)
-        guard case .send(let commands) = envelopeCommands(wire, next.envelope, on: connection) else { return nil }
+        guard case .send(let wire, let commands) = envelopeCommands(next.data, next.envelope, on: connection) else {
+            return nil
+        }
         return SMTPConnection.Announcement(message: next, wire: wire, commands: commands)
     }
 
@@ -268,6 +322,13 @@ public final class SMTPTransport: Transport {
 }
 
 extension SMTPTransport.Settings {
+    /// The policy applied: credentials make `opportunistic` TLS required, so that a server
+    /// not offering STARTTLS (or an attacker stripping it) never receives the password.
+    /// Only an explicit `off` sends it in clear.
+    var tlsInForce: SMTPTransport.TLSPolicy {
+        tls == .opportunistic && (username != nil || password != nil) ? .required : tls
+    }
+
     /// The host part of the URL, for log lines when no connection was made.
     var host: String {
         url.split(separator: "/").dropFirst().first.map { String($0.split(separator: ":").first ?? $0) } ?? url

@@ -3,8 +3,8 @@ import Glibc
 /// Delivery by piping each message into a sendmail-compatible program
 /// (`/usr/sbin/sendmail -i -f SENDER -- RECIPIENT`), as Postfix, Exim and nullmailer provide.
 ///
-/// The program's exit status is read like an SMTP reply: 0 sent, 75 (EX_TEMPFAIL) deferred,
-/// anything else failed, with what it wrote to standard error as the reply.
+/// The program's exit status is read like an SMTP reply: 0 sent, 75 (EX_TEMPFAIL) or death by
+/// a signal deferred, any other status failed, with what it wrote as the reply.
 public final class SendmailTransport: Transport {
     private let program: String
 
@@ -24,19 +24,30 @@ public final class SendmailTransport: Transport {
                 reply: "451 4.3.0 could not start \(program): \(PostroomError.describe(errno))", relay: relay,
                 connectionFailed: true)
         }
-        let detail = run.output.isEmpty ? "exit status \(run.status)" : "exit status \(run.status): \(run.output)"
-        switch run.status {
-        case 0: return .sent(reply: "250 2.0.0 accepted by \(FileSystem.baseName(program))", relay: relay)
-        case Sysexit.tempFail.rawValue:
-            return .deferred(reply: "451 4.3.0 \(detail)", relay: relay, connectionFailed: false)
-        default: return .failed(reply: "550 5.3.0 \(detail)", relay: relay)
+        let output = run.output.isEmpty ? "" : ": \(run.output)"
+        switch run.end {
+        case .exited(0): return .sent(reply: "250 2.0.0 accepted by \(FileSystem.baseName(program))", relay: relay)
+        case .exited(Sysexit.tempFail.rawValue):
+            return .deferred(reply: "451 4.3.0 exit status 75\(output)", relay: relay, connectionFailed: false)
+        case .exited(let status): return .failed(reply: "550 5.3.0 exit status \(status)\(output)", relay: relay)
+        case .signaled(let signal):
+            // Killed (OOM killer, a timeout, an operator): nothing says the message is bad.
+            return .deferred(
+                reply: "451 4.3.0 killed by signal \(signal)\(output)", relay: relay, connectionFailed: false)
         }
     }
 
     public func close() {}
 
-    /// Runs `arguments` with `input` on standard input; returns its status and standard error.
-    private static func run(_ arguments: [String], input: [UInt8]) -> (status: Int32, output: String)? {
+    /// How the program ended.
+    private enum End {
+        case exited(Int32)
+        case signaled(Int32)
+    }
+
+    /// Runs `arguments` with `input` on standard input; returns how it ended and the start of
+    /// what it wrote to standard output and standard error.
+    private static func run(_ arguments: [String], input: [UInt8]) -> (end: End, output: String)? {
         var toChild: [Int32] = [-1, -1]
         var fromChild: [Int32] = [-1, -1]
         guard pipe(&toChild) == 0 else { return nil }
@@ -66,15 +77,56 @@ public final class SendmailTransport: Transport {
         }
         // A program that exits early must not kill us with SIGPIPE.
         signal(SIGPIPE, SIG_IGN)
-        OutputStream.writeAll(input, to: toChild[1])
-        Glibc.close(toChild[1])
-        let output = (try? FileSystem.readAll(fromChild[0], path: "sendmail output")) ?? []
-        Glibc.close(fromChild[0])
+        let output = exchange(input, to: toChild[1], from: fromChild[0])
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let exitStatus: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        let text = String(decoding: output.prefix(500), as: UTF8.self).split(whereSeparator: \.isNewline).joined(
-            separator: " ")
-        return (exitStatus, text)
+        // The wait status: the low 7 bits name the signal that ended it, else the exit code is above them.
+        let end: End = (status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f)
+        let text = String(decoding: output, as: UTF8.self).split(whereSeparator: \.isNewline).joined(separator: " ")
+        return (end, text)
+    }
+
+    /// Writes `input` to `writer` while reading `reader` until the program closes it; closes both.
+    /// Both at once: a program that writes more than a pipe holds before it reads its input
+    /// would otherwise wait on us while we wait on it. Keeps the first 500 bytes read.
+    private static func exchange(_ input: [UInt8], to writer: Int32, from reader: Int32) -> [UInt8] {
+        var writer = writer
+        var reading = true
+        var written = 0
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        if input.isEmpty {
+            Glibc.close(writer)
+            writer = -1
+        } else {
+            _ = fcntl(writer, F_SETFL, fcntl(writer, F_GETFL) | O_NONBLOCK)
+        }
+        while reading || writer >= 0 {
+            var descriptors = [pollfd(fd: reading ? reader : -1, events: Int16(POLLIN), revents: 0)]
+            descriptors.append(pollfd(fd: writer, events: Int16(POLLOUT), revents: 0))
+            guard poll(&descriptors, 2, -1) >= 0 || errno == EINTR else { break }
+            if writer >= 0 && descriptors[1].revents != 0 {
+                let count = input.withUnsafeBytes {
+                    write(writer, $0.baseAddress.map { $0 + written }, input.count - written)
+                }
+                if count > 0 { written += count }
+                // EPIPE: the program stopped reading; its exit status says what that meant.
+                if (count < 0 && errno != EAGAIN && errno != EINTR) || written == input.count {
+                    Glibc.close(writer)
+                    writer = -1
+                }
+            }
+            if reading && descriptors[0].revents != 0 {
+                let count = read(reader, &buffer, buffer.count)
+                if count > 0 {
+                    output += buffer[..<min(count, max(0, 500 - output.count))]
+                } else if count == 0 || (errno != EINTR && errno != EAGAIN) {
+                    reading = false
+                }
+            }
+        }
+        if writer >= 0 { Glibc.close(writer) }
+        Glibc.close(reader)
+        return output
     }
 }

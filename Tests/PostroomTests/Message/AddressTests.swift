@@ -65,6 +65,11 @@ import Testing
         #expect(try AddressParser.parsePath("a@example.org")?.address == "a@example.org")
     }
 
+    @Test(arguments: ["\"a\\\rb\"@example.org", "\"a\\\nb\"@example.org", "\"a\\\0b\"@example.org", "x@y (a\\\nb)"])
+    func aQuotedPairMayNotStandForCRLFOrNUL(_ text: String) {
+        #expect(throws: PostroomError.self) { try AddressParser.parseList(text) }
+    }
+
     @Test func malformedAddressesAreErrorsNotCrashes() {
         for text in [
             "no-at-sign", "a@", "@example.org", "\"unclosed@example.org", "(unclosed a@b", "A <a@example.org",

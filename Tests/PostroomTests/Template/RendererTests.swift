@@ -28,6 +28,28 @@ import Testing
 
     func text(_ message: Message) -> String { String(decoding: message.bytes, as: UTF8.self) }
 
+    @Test func nonASCIIDisplayNamesInAddressFieldsBecomeEncodedWords() throws {
+        let t = try template(
+            """
+            From: Équipe Splash <team@example.org>
+            Reply-To: "Zoë Ünal" <help@example.org>, plain@example.org
+            Sender: team@example.org
+
+            Hello
+
+            """)
+        let message = try renderer().render(t, try input("Jürgen"))
+        let header = message.fields.flatMap(\.raw)
+        #expect(header.allSatisfy { $0 < 128 }, "\(text(message))")
+        let from = try AddressParser.parseList(try #require(message.value(of: "From"))).flatMap(\.mailboxes)
+        #expect(from.map(\.displayName) == ["Équipe Splash"])
+        #expect(from.map(\.address) == ["team@example.org"])
+        let replyTo = try AddressParser.parseList(try #require(message.value(of: "Reply-To"))).flatMap(\.mailboxes)
+        #expect(replyTo.map(\.displayName) == ["Zoë Ünal", nil])
+        // ASCII fields stay exactly as the template wrote them.
+        #expect(text(message).contains("\nSender: team@example.org\n"))
+    }
+
     @Test func plainTextMessageIsExact() throws {
         let t = try template(
             """

@@ -27,7 +27,7 @@ import Testing
         for index in 1...3 {
             let data = message(to: "s\(index)@example.org")
             let outcome = smtp.deliver(
-                data, envelope: Envelope(sender: "team@example.org", recipients: ["s\(index)@example.org"]))
+                data, envelope: try Envelope(sender: "team@example.org", recipients: ["s\(index)@example.org"]))
             guard case .sent = outcome else {
                 Issue.record("message \(index): \(outcome)")
                 return
@@ -45,7 +45,8 @@ import Testing
         let server = try SMTPTestServer(.plain)
         let smtp = try transport(server)
         let outcome = smtp.deliver(
-            message(to: "s@example.org"), envelope: Envelope(sender: "team@example.org", recipients: ["s@example.org"]))
+            message(to: "s@example.org"),
+            envelope: try Envelope(sender: "team@example.org", recipients: ["s@example.org"]))
         #expect(reply(outcome).hasPrefix("250 2.0.0 Ok: queued as Q1"))
         #expect(try server.envelope(1).pipelined == false)
     }
@@ -55,11 +56,24 @@ import Testing
         let smtp = try transport(server)
         let outcome = smtp.deliver(
             message(to: "a@example.org, b@example.org"),
-            envelope: Envelope(sender: nil, recipients: ["a@example.org", "b@example.org"]))
+            envelope: try Envelope(sender: nil, recipients: ["a@example.org", "b@example.org"]))
         #expect(reply(outcome).hasPrefix("250 "))
         let envelope = try server.envelope(1)
         #expect(envelope.from == "<>")
         #expect(envelope.to == ["a@example.org", "b@example.org"])
+    }
+
+    @Test func aRefusedRecipientIsNamedInTheReply() throws {
+        let server = try SMTPTestServer(.picky)
+        let outcome = try transport(server).deliver(
+            message(to: "ok@example.org, reject@example.org"),
+            envelope: try Envelope(sender: "team@example.org", recipients: ["ok@example.org", "reject@example.org"]))
+        guard case .failed(let reply, _) = outcome else {
+            Issue.record("\(outcome)")
+            return
+        }
+        #expect(reply == "550 5.1.1 User unknown (recipient <reject@example.org>)")
+        #expect(try server.messages().isEmpty)
     }
 
     @Test func aRefusedRecipientIsResetAndTheConnectionCarriesOn() throws {
@@ -69,7 +83,7 @@ import Testing
             for index in 1...3 {
                 let outcome = smtp.deliver(
                     message(to: "s@example.org"),
-                    envelope: Envelope(sender: "team@example.org", recipients: ["s\(index)@example.org"]))
+                    envelope: try Envelope(sender: "team@example.org", recipients: ["s\(index)@example.org"]))
                 switch outcome {
                 case .failed(let reply, _) where mode == .permfail: #expect(reply.hasPrefix(expected))
                 case .deferred(let reply, _, let connectionFailed) where mode == .tempfail:
@@ -87,7 +101,8 @@ import Testing
         let server = try SMTPTestServer(.small)
         let smtp = try transport(server)
         let large = message(to: "s@example.org", body: String(repeating: "0123456789\n", count: 200))
-        let outcome = smtp.deliver(large, envelope: Envelope(sender: "team@example.org", recipients: ["s@example.org"]))
+        let outcome = smtp.deliver(
+            large, envelope: try Envelope(sender: "team@example.org", recipients: ["s@example.org"]))
         guard case .failed(let reply, _) = outcome else {
             Issue.record("\(outcome)")
             return
@@ -95,7 +110,8 @@ import Testing
         #expect(reply.hasPrefix("552 5.3.4 message size"))
         #expect(reply.contains("exceeds the size limit 1000"))
         let small = smtp.deliver(
-            message(to: "s@example.org"), envelope: Envelope(sender: "team@example.org", recipients: ["s@example.org"]))
+            message(to: "s@example.org"),
+            envelope: try Envelope(sender: "team@example.org", recipients: ["s@example.org"]))
         #expect(self.reply(small).hasPrefix("250 "))
         #expect(try server.messages().count == 1)
     }
@@ -103,7 +119,7 @@ import Testing
     @Test func aConnectionTheServerClosedWhileIdleIsReplaced() throws {
         let server = try SMTPTestServer(.idle)
         let smtp = try transport(server)
-        let envelope = Envelope(sender: "team@example.org", recipients: ["s@example.org"])
+        let envelope = try Envelope(sender: "team@example.org", recipients: ["s@example.org"])
         #expect(reply(smtp.deliver(message(to: "s@example.org"), envelope: envelope)).hasPrefix("250 "))
         Thread.sleep(forTimeInterval: 2)
         #expect(reply(smtp.deliver(message(to: "s@example.org"), envelope: envelope)).hasPrefix("250 "))
@@ -116,14 +132,14 @@ import Testing
         let smtp = try transport(server)
         let data = message(to: "s@example.org", body: "Grüße\n")
         #expect(
-            reply(smtp.deliver(data, envelope: Envelope(sender: "team@example.org", recipients: ["s@example.org"])))
+            reply(smtp.deliver(data, envelope: try Envelope(sender: "team@example.org", recipients: ["s@example.org"])))
                 .hasPrefix("250 "))
         #expect(try server.envelope(1).options.contains("BODY=8BITMIME"))
         #expect(try server.messages()[0].contains("Grüße"))
     }
 
     @Test func aNonASCIIAddressNeedsSMTPUTF8() throws {
-        let envelope = Envelope(sender: "team@example.org", recipients: ["jürgen@example.org"])
+        let envelope = try Envelope(sender: "team@example.org", recipients: ["jürgen@example.org"])
         let plain = try SMTPTestServer(.accept)
         let refused = try transport(plain).deliver(message(to: "s@example.org"), envelope: envelope)
         guard case .failed(let reply, _) = refused else {
@@ -143,10 +159,10 @@ import Testing
     @Test func theNextEnvelopeTravelsWithTheMessageBeforeIt() throws {
         let server = try SMTPTestServer(.accept)
         let smtp = try transport(server)
-        let messages = (1...3).map {
+        let messages = try (1...3).map {
             Outbound(
                 data: message(to: "s\($0)@example.org", body: "Body \($0)\n"),
-                envelope: Envelope(sender: "team@example.org", recipients: ["s\($0)@example.org"]))
+                envelope: try Envelope(sender: "team@example.org", recipients: ["s\($0)@example.org"]))
         }
         for (index, outbound) in messages.enumerated() {
             let next = index + 1 < messages.count ? messages[index + 1] : nil
@@ -167,14 +183,15 @@ import Testing
     @Test func anAnnouncedMessageThatNeverComesIsNeverSent() throws {
         let server = try SMTPTestServer(.accept)
         let smtp = try transport(server)
-        let envelope = { (name: String) in Envelope(sender: "team@example.org", recipients: ["\(name)@example.org"]) }
-        let second = Outbound(data: message(to: "second@example.org"), envelope: envelope("second"))
+        let envelope = { (name: String) in try Envelope(sender: "team@example.org", recipients: ["\(name)@example.org"])
+        }
+        let second = Outbound(data: message(to: "second@example.org"), envelope: try envelope("second"))
         #expect(
-            reply(smtp.deliver(message(to: "first@example.org"), envelope: envelope("first"), announcing: second))
+            reply(smtp.deliver(message(to: "first@example.org"), envelope: try envelope("first"), announcing: second))
                 .hasPrefix("250 "))
         // Something else comes instead: the server waiting for the second message's data is left.
         #expect(
-            reply(smtp.deliver(message(to: "third@example.org"), envelope: envelope("third"), announcing: second))
+            reply(smtp.deliver(message(to: "third@example.org"), envelope: try envelope("third"), announcing: second))
                 .hasPrefix("250 "))
         smtp.close()
         #expect(try server.messages().count == 2)
@@ -182,13 +199,14 @@ import Testing
         #expect(server.connections == 2)
     }
 
-    @Test func aServerThatCapsMessagesPerConnectionGetsANewOne() throws {
-        let server = try SMTPTestServer(.limit)
+    @Test(arguments: [SMTPTestServer.Mode.limit, .cap])
+    func aServerThatCapsMessagesPerConnectionGetsANewOne(_ mode: SMTPTestServer.Mode) throws {
+        let server = try SMTPTestServer(mode)
         let smtp = try transport(server)
-        let messages = (1...5).map {
+        let messages = try (1...5).map {
             Outbound(
                 data: message(to: "s\($0)@example.org"),
-                envelope: Envelope(sender: "team@example.org", recipients: ["s\($0)@example.org"]))
+                envelope: try Envelope(sender: "team@example.org", recipients: ["s\($0)@example.org"]))
         }
         for (index, outbound) in messages.enumerated() {
             let next = index + 1 < messages.count ? messages[index + 1] : nil
@@ -206,7 +224,7 @@ import Testing
         for index in 1...2 {
             let outcome = smtp.deliver(
                 message(to: "s@example.org"),
-                envelope: Envelope(sender: "team@example.org", recipients: ["s\(index)@example.org"]))
+                envelope: try Envelope(sender: "team@example.org", recipients: ["s\(index)@example.org"]))
             #expect(reply(outcome).hasPrefix("250 "), "\(outcome)")
         }
         smtp.close()
@@ -221,7 +239,7 @@ import Testing
         let body = String(repeating: line, count: 40_000) + ".a dot line at the end\n"
         let outcome = smtp.deliver(
             message(to: "s@example.org", body: body),
-            envelope: Envelope(sender: "team@example.org", recipients: ["s@example.org"]))
+            envelope: try Envelope(sender: "team@example.org", recipients: ["s@example.org"]))
         #expect(reply(outcome).hasPrefix("250 "), "\(outcome)")
         let received = try #require(try server.messages().first)
         #expect(received.hasSuffix(body.replacingOccurrences(of: "\n", with: "\r\n")))
@@ -233,7 +251,7 @@ import Testing
         for index in 1...2 {
             let outcome = smtp.deliver(
                 message(to: "s@example.org"),
-                envelope: Envelope(sender: "team@example.org", recipients: ["s\(index)@example.org"]))
+                envelope: try Envelope(sender: "team@example.org", recipients: ["s\(index)@example.org"]))
             guard case .deferred(let reply, _, let connectionFailed) = outcome else {
                 Issue.record("\(outcome)")
                 return
