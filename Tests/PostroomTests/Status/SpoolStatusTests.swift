@@ -38,8 +38,8 @@ import Testing
         let json = try #require(JSONSerialization.jsonObject(with: Data(status.json.utf8)) as? [String: Any])
         let queues = try #require(json["queues"] as? [String: [String: Any]])
         #expect(queues["deferred"]?["due"] as? Int == 1)
-        #expect(queues["outgoing"]?["total"] as? Int == 3)
-        #expect(status.text.contains("outgoing        2        1        0       -  16m40s"))
+        #expect(queues["outgoing"]?["total"] as? Int == 4)
+        #expect(status.text.contains("outgoing        2        2        0       -  16m40s"))
     }
 
     @Test func durationsReadLikeAnOperatorWould() {
