@@ -142,6 +142,7 @@ struct DeliverCommand: ParsableCommand {
             guard interval >= 1 else { throw .usage("--interval must be at least 1 second") }
             let watcher = watch ? try QueueWatcher(spool: spool) : nil
             while true {
+                watcher?.discardArrivals()
                 let summary = try stage.run()
                 if let retention { try stage.pruneSent(olderThan: retention) }
                 var line = "sent \(summary.sent), deferred \(summary.deferred), failed \(summary.failed)"
@@ -157,9 +158,13 @@ struct DeliverCommand: ParsableCommand {
                     }
                     return
                 }
-                // With the relay down, wait the whole interval instead of retrying at once.
-                let due = summary.stoppedEarly == nil ? watcher.secondsUntilNextDue() : nil
-                watcher.wait(seconds: min(interval, due ?? interval))
+                // With the relay down, wait the whole interval, whatever arrives, instead of
+                // deferring the queue one stopped pass after another.
+                if summary.stoppedEarly != nil {
+                    watcher.wait(seconds: interval, wakingOnArrival: false)
+                } else {
+                    watcher.wait(seconds: min(interval, watcher.secondsUntilNextDue() ?? interval))
+                }
             }
         }
     }
