@@ -49,6 +49,13 @@ struct DeliverCommand: ParsableCommand {
     @Option(name: .customLong("timeout"), help: "Seconds one message may take in all.")
     var timeout = 600
 
+    @Option(
+        name: .customLong("message-size-limit"),
+        help: ArgumentHelp(
+            "Fail messages larger than this many bytes, unsent (0: no limit; default: message_size_limit in postroom.conf).",
+            valueName: "bytes"))
+    var messageSizeLimit: String?
+
     @Option(help: "Connections to the relay used at once.")
     var connections = 1
 
@@ -128,6 +135,7 @@ struct DeliverCommand: ParsableCommand {
             let log = try SpoolLog(path: spool.logPath, program: "deliver")
             let stage = DeliverStage(spool: spool, log: log, makeTransport: makeTransport)
             stage.connections = connections
+            stage.limits = try MessageLimits.configured(configuration, messageSizeFlag: messageSizeLimit)
             stage.failureReports = failureReports
             if let rate {
                 guard let value = Double(rate.hasSuffix("/s") ? String(rate.dropLast(2)) : rate), value > 0 else {

@@ -43,7 +43,9 @@ struct RenderCommand: ParsableCommand {
             }
             let spool = try Spool.open(configuration.spool(flag: options.spool).root)
             let log = try SpoolLog(path: spool.logPath, program: "render")
-            let stage = RenderStage(spool: spool, log: log, renderer: renderer, extraVariables: extra)
+            let stage = RenderStage(
+                spool: spool, log: log, renderer: renderer, extraVariables: extra,
+                limits: try MessageLimits.configured(configuration))
             let bar = ProgressBar()
             stage.progress = { count in bar.update(count, label: "rendering") }
             let summary = try stage.run()

@@ -77,11 +77,12 @@ public final class SMTPTransport: Transport {
     /// The next message's envelope can ride with this one's content.
     public var startsNextEarly: Bool { true }
 
-    /// Sends a message and, with PIPELINING, the envelope of `next` in the same write as its
-    /// content (RFC 2920 3.1 lets message content open a group), so that a queue costs one
-    /// round trip a message. The next call must then deliver `next`.
-    public func deliver(_ data: [UInt8], envelope: Envelope, announcing next: Outbound?) -> DeliveryOutcome {
-        if let announced = connection?.announced, announced.message != Outbound(data: data, envelope: envelope) {
+    /// Sends a message and, with PIPELINING, the envelope of `next` in the same write as the
+    /// end of its content (RFC 2920 3.1 lets message content open a group), so that a queue
+    /// costs one round trip a message. The next call must then deliver `next`. The content is
+    /// converted to the wire format and written a piece at a time, never held whole.
+    public func deliver(_ message: Outbound, announcing next: Outbound?) -> DeliveryOutcome {
+        if let announced = connection?.announced, announced.message != message {
             connection?.close(quit: false)
             connection = nil
         }
@@ -98,7 +99,7 @@ public final class SMTPTransport: Transport {
             let repliesBefore = current.repliesRead
             current.messageDeadline = SMTPConnection.now() + Int64(settings.overallTimeout) * 1000
             do throws(SMTPConnection.Failure) {
-                let (outcome, keepOpen) = try transaction(data, envelope: envelope, announcing: next, on: current)
+                let (outcome, keepOpen) = try transaction(message, announcing: next, on: current)
                 current.transactions += 1
                 if !keepOpen {
                     current.close(quit: false)
@@ -132,9 +133,8 @@ public final class SMTPTransport: Transport {
     }
 
     /// The envelope commands for a message, or the reason it cannot go to this server at all.
-    private func envelopeCommands(
-        _ wire: [UInt8], _ envelope: Envelope, on connection: SMTPConnection
-    ) -> EnvelopeCommands {
+    private func envelopeCommands(_ message: Outbound, on connection: SMTPConnection) -> EnvelopeCommands {
+        let envelope = message.envelope
         let relay = connection.relay
         let capabilities = connection.capabilities
         let international = ([envelope.sender ?? ""] + envelope.recipients).contains { $0.utf8.contains { $0 >= 0x80 } }
@@ -144,14 +144,15 @@ public final class SMTPTransport: Transport {
                 SMTPReply(
                     code: 550, lines: ["5.6.7 SMTPUTF8 is required for \(recipients) but \(relay) does not offer it"]))
         }
-        if let limit = capabilities.sizeLimit, wire.count > limit {
+        if let limit = capabilities.sizeLimit, message.wireSize > limit {
             return .refused(
                 SMTPReply(
-                    code: 552, lines: ["5.3.4 message size \(wire.count) exceeds the size limit \(limit) of \(relay)"]))
+                    code: 552,
+                    lines: ["5.3.4 message size \(message.wireSize) exceeds the size limit \(limit) of \(relay)"]))
         }
         var mail = "MAIL FROM:<\(envelope.sender ?? "")>"
-        if capabilities.size { mail += " SIZE=\(wire.count)" }
-        if capabilities.eightBitMIME && wire.contains(where: { $0 >= 0x80 }) { mail += " BODY=8BITMIME" }
+        if capabilities.size { mail += " SIZE=\(message.wireSize)" }
+        if capabilities.eightBitMIME && message.hasEightBit { mail += " BODY=8BITMIME" }
         if international { mail += " SMTPUTF8" }
         var commands = [mail] + envelope.recipients.map { "RCPT TO:<\($0)>" }
         // DATA joins the group only for one recipient: with several, a refused one must stop
@@ -171,22 +172,20 @@ public final class SMTPTransport: Transport {
 
     /// One mail transaction; returns the outcome and whether the connection can carry another.
     private func transaction(
-        _ data: [UInt8], envelope: Envelope, announcing next: Outbound?, on connection: SMTPConnection
+        _ message: Outbound, announcing next: Outbound?, on connection: SMTPConnection
     )
         throws(SMTPConnection.Failure) -> (DeliveryOutcome, Bool)
     {
         let relay = connection.relay
-        let wire: [UInt8]
         let commands: [String]
         var replies: [SMTPReply] = []
         if let announced = connection.announced {
             // Sent with the previous message's content: only the replies are left to read.
             connection.announced = nil
-            (wire, commands) = (announced.wire, announced.commands)
+            commands = announced.commands
             for command in commands { replies.append(try connection.reply(to: SMTPConnection.verb(command))) }
         } else {
-            wire = WireFormat.smtpData(data)
-            switch envelopeCommands(wire, envelope, on: connection) {
+            switch envelopeCommands(message, on: connection) {
             case .refused(let refusal): return (outcome(of: refusal, relay: relay), true)
             case .send(let group): commands = group
             }
@@ -227,12 +226,19 @@ public final class SMTPTransport: Transport {
             }
             return (outcome(of: dataReply, relay: relay), !dataReply.closesConnection && reset(connection))
         }
-        var content = wire
+        // Each piece goes out when the next is ready; the last one carries the announcement.
+        var pending: [UInt8] = []
+        try message.forEachWireChunk(
+            { (piece) throws(SMTPConnection.Failure) in
+                if !pending.isEmpty { try connection.send(pending, what: "the message") }
+                pending = piece
+            },
+            unreadable: { SMTPConnection.Failure(description: $0.description, relay: relay) })
         if let next, let announcement = announcement(of: next, on: connection) {
-            content += Self.group(announcement.commands)
+            pending += Self.group(announcement.commands)
             connection.announced = announcement
         }
-        try connection.send(content, what: "the message")
+        try connection.send(pending, what: "the message")
         let final = try connection.reply(to: "the end of the message")
         return (outcome(of: final, relay: relay), !final.closesConnection)
     }
@@ -241,9 +247,8 @@ public final class SMTPTransport: Transport {
     /// recipient, and nothing that would refuse it before it is sent.
     private func announcement(of next: Outbound, on connection: SMTPConnection) -> SMTPConnection.Announcement? {
         guard connection.capabilities.pipelining, next.envelope.recipients.count == 1 else { return nil }
-        let wire = WireFormat.smtpData(next.data)
-        guard case .send(let commands) = envelopeCommands(wire, next.envelope, on: connection) else { return nil }
-        return SMTPConnection.Announcement(message: next, wire: wire, commands: commands)
+        guard case .send(let commands) = envelopeCommands(next, on: connection) else { return nil }
+        return SMTPConnection.Announcement(message: next, commands: commands)
     }
 
     /// RSET after a refusal; false when the connection is no longer in a known state.
