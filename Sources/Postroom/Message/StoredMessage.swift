@@ -15,53 +15,69 @@ public final class StoredMessage: @unchecked Sendable {  // immutable after init
     private let bodyOffset: Int
     private let headerLines: Int
     private let fd: Int32
+    /// The body of a small file, read with its header.
+    private let bodyInMemory: [UInt8]?
 
     /// The size of the pieces the body is read in.
     static let chunkSize = 64 * 1024
 
     /// Opens `path` and reads its header; nil when the header is longer than `headerLimit`
-    /// bytes (nil: no limit).
+    /// bytes (nil: no limit). A file of up to `chunkSize` bytes is read whole, in one call.
     public static func open(_ path: String, headerLimit: Int?) throws(PostroomError) -> StoredMessage? {
         let fd = try FileSystem.open(path, O_RDONLY)
         do throws(PostroomError) {
             guard let info = FileSystem.status(fd: fd) else { throw .io(operation: "stat", path: path, errno: errno) }
-            guard let headerBytes = try readHeader(fd, path: path, limit: headerLimit) else {
+            let fileSize = Int(info.st_size)
+            guard let (headerBytes, rest) = try readHeader(fd, path: path, size: fileSize, limit: headerLimit) else {
                 close(fd)
                 return nil
             }
             return StoredMessage(
                 path: path, fd: fd, header: try Message(parsing: headerBytes, source: path),
                 headerLines: headerBytes.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }, bodyOffset: headerBytes.count,
-                bodyLength: max(0, Int(info.st_size) - headerBytes.count))
+                bodyLength: rest?.count ?? max(0, fileSize - headerBytes.count), bodyInMemory: rest)
         } catch {
             close(fd)
             throw error
         }
     }
 
-    private init(path: String, fd: Int32, header: Message, headerLines: Int, bodyOffset: Int, bodyLength: Int) {
+    private init(
+        path: String, fd: Int32, header: Message, headerLines: Int, bodyOffset: Int, bodyLength: Int,
+        bodyInMemory: [UInt8]?
+    ) {
         self.path = path
         self.fd = fd
         self.header = header
         self.headerLines = headerLines
         self.bodyOffset = bodyOffset
         self.bodyLength = bodyLength
+        self.bodyInMemory = bodyInMemory
     }
 
-    /// The header up to and with its blank line (or the whole file when it has none); nil past `limit`.
-    private static func readHeader(_ fd: Int32, path: String, limit: Int?) throws(PostroomError) -> [UInt8]? {
+    /// The header up to and with its blank line (or the whole file when it has none), and the
+    /// rest when the whole file was read; nil past `limit`.
+    private static func readHeader(
+        _ fd: Int32, path: String, size: Int, limit: Int?
+    ) throws(PostroomError) -> ([UInt8], [UInt8]?)? {
         var buffer: [UInt8] = []
         var end: Int?
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        while end == nil {
-            if let limit, buffer.count > limit { return nil }
+        var chunk = [UInt8](repeating: 0, count: max(1, min(size, chunkSize)))
+        var atEnd = false
+        while end == nil || (buffer.count < size && size <= chunkSize) {
+            if end == nil, let limit, buffer.count > limit { return nil }
             let count = try read(fd, into: &chunk, at: buffer.count, path: path)
-            if count == 0 { break }
+            if count == 0 {
+                atEnd = true
+                break
+            }
             let searchFrom = max(0, buffer.count - 2)
             buffer += chunk[..<count]
-            end = headerEnd(buffer, from: searchFrom)
+            if end == nil { end = headerEnd(buffer, from: searchFrom) }
         }
-        return Array(buffer[..<(end ?? buffer.count)])
+        let headerLength = end ?? buffer.count
+        let whole = atEnd || buffer.count >= size
+        return (Array(buffer[..<headerLength]), whole ? Array(buffer[headerLength...]) : nil)
     }
 
     deinit { close(fd) }
@@ -98,7 +114,11 @@ public final class StoredMessage: @unchecked Sendable {  // immutable after init
     public func forEachBodyChunk<E: Error>(
         _ body: ([UInt8]) throws(E) -> Void, unreadable: (PostroomError) -> E
     ) throws(E) {
-        var buffer = [UInt8](repeating: 0, count: Self.chunkSize)
+        if let bodyInMemory {
+            if !bodyInMemory.isEmpty { try body(bodyInMemory) }
+            return
+        }
+        var buffer = [UInt8](repeating: 0, count: min(Self.chunkSize, bodyLength))
         var offset = bodyOffset
         var carried: UInt8?
         let end = bodyOffset + bodyLength

@@ -28,6 +28,10 @@ public enum WireFormat {
     /// outputs, in order, are `smtpData` of the whole.
     public struct SMTPDataEncoder: Sendable {
         private var previous: UInt8 = 10
+        /// Whether a byte over 127 went through (BODY=8BITMIME).
+        public private(set) var hasEightBit = false
+        /// Whether a NUL or a CR not followed by LF went through: what the parser refuses.
+        public private(set) var hasForbiddenByte = false
 
         /// An encoder at the start of a message.
         public init() {}
@@ -47,10 +51,14 @@ public enum WireFormat {
             let cr: UInt8 = 13
             let lf: UInt8 = 10
             var last = previous
+            var high: UInt8 = 0
+            var forbidden = false
             // At most two bytes out for each in (a CR before each LF, a dot before each line), plus the end.
             let encoded = [UInt8](unsafeUninitializedCapacity: bytes.count * 2 + 5) { out, written in
                 var count = 0
                 for byte in bytes {
+                    high |= byte
+                    if byte == 0 || (last == cr && byte != lf) { forbidden = true }
                     if last == lf && byte == dot {
                         out[count] = dot
                         count += 1
@@ -64,6 +72,7 @@ public enum WireFormat {
                     last = byte
                 }
                 if finishing {
+                    if last == cr { forbidden = true }
                     if last != lf {
                         out[count] = cr
                         out[count + 1] = lf
@@ -78,6 +87,8 @@ public enum WireFormat {
                 written = count
             }
             previous = last
+            hasEightBit = hasEightBit || high >= 0x80
+            hasForbiddenByte = hasForbiddenByte || forbidden
             return encoded
         }
     }

@@ -7,6 +7,8 @@ public struct Outbound: Sendable, Equatable {
     private let head: [UInt8]
     /// The body still in its file, if the message came from one.
     private let stored: StoredMessage?
+    /// The DATA section of a small message, made once when it was measured.
+    private let wire: [UInt8]?
     /// Its size in bytes, LF line endings: what `message_size_limit` counts.
     public let size: Int
     /// The size of its DATA section on the wire (CRLF, dot-stuffed, `.` CRLF): what SIZE= announces.
@@ -21,7 +23,10 @@ public struct Outbound: Sendable, Equatable {
         stored = nil
         size = data.count
         // Nothing to read, so nothing can fail.
-        (wireSize, hasEightBit) = (try? Self.measure(head: data, stored: nil)) ?? (data.count, false)
+        let measured = try? Self.measure(head: data, stored: nil)
+        (wireSize, hasEightBit, wire) = (
+            measured?.wireSize ?? data.count, measured?.hasEightBit ?? false, measured?.wire
+        )
     }
 
     /// The message in `stored` with `header` (its internal fields removed) in place of the
@@ -31,21 +36,29 @@ public struct Outbound: Sendable, Equatable {
         head = header.bytes
         self.stored = stored
         size = head.count + stored.bodyLength
-        try stored.checkBody()
-        (wireSize, hasEightBit) = try Self.measure(head: head, stored: stored)
+        let measured = try Self.measure(head: head, stored: stored)
+        // Read again to name the line: rare, and never for a message the spool's stages wrote.
+        if measured.hasForbiddenByte {
+            try stored.checkBody()
+            throw .malformed(what: "message", location: stored.path, reason: "contains a NUL byte or a bare CR")
+        }
+        (wireSize, hasEightBit, wire) = (measured.wireSize, measured.hasEightBit, measured.wire)
     }
 
-    /// The wire size and whether any byte is over 127, in one pass.
-    private static func measure(head: [UInt8], stored: StoredMessage?) throws(PostroomError) -> (Int, Bool) {
+    /// The wire size, what the encoder saw, and the DATA section itself when it is small
+    /// (keeping up to 128 KiB costs less than making it again when sent).
+    private static func measure(
+        head: [UInt8], stored: StoredMessage?
+    ) throws(PostroomError) -> (wireSize: Int, hasEightBit: Bool, hasForbiddenByte: Bool, wire: [UInt8]?) {
         var wire = 0
-        var eightBit = false
-        try forEachWireChunk(
+        var kept: [UInt8]? = []
+        let encoder = try forEachWireChunk(
             head: head, stored: stored,
             { (piece) throws(PostroomError) in
                 wire += piece.count
-                if !eightBit && piece.contains(where: { $0 >= 0x80 }) { eightBit = true }
+                kept = wire > 2 * StoredMessage.chunkSize ? nil : kept.map { $0 + piece }
             }, unreadable: { $0 })
-        return (wire, eightBit)
+        return (wire, encoder.hasEightBit, encoder.hasForbiddenByte, kept)
     }
 
     /// The whole message in one buffer (for transports that take one: sendmail, a maildir).
@@ -63,13 +76,15 @@ public struct Outbound: Sendable, Equatable {
     public func forEachWireChunk<E: Error>(
         _ body: ([UInt8]) throws(E) -> Void, unreadable: (PostroomError) -> E
     ) throws(E) {
-        try Self.forEachWireChunk(head: head, stored: stored, body, unreadable: unreadable)
+        if let wire { return try body(wire) }
+        _ = try Self.forEachWireChunk(head: head, stored: stored, body, unreadable: unreadable)
     }
 
+    /// The pieces, and the encoder that made them (what it saw).
     private static func forEachWireChunk<E: Error>(
         head: [UInt8], stored: StoredMessage?, _ body: ([UInt8]) throws(E) -> Void,
         unreadable: (PostroomError) -> E
-    ) throws(E) {
+    ) throws(E) -> WireFormat.SMTPDataEncoder {
         var encoder = WireFormat.SMTPDataEncoder()
         var start = 0
         repeat {
@@ -78,13 +93,14 @@ public struct Outbound: Sendable, Equatable {
             try body(encoder.encode(head[start..<end], finishing: last))
             start = end
         } while start < head.count
-        guard let stored, stored.bodyLength > 0 else { return }
+        guard let stored, stored.bodyLength > 0 else { return encoder }
         var read = 0
         try stored.forEachBodyChunk(
             { (piece) throws(E) in
                 read += piece.count
                 try body(encoder.encode(piece, finishing: read == stored.bodyLength))
             }, unreadable: unreadable)
+        return encoder
     }
 
     /// The same envelope and content (for a body in a file: the same open file).
