@@ -2,7 +2,8 @@
 # Issue 8, item 10: peak RSS of deliver sending two 100 MB messages (message_size_limit lifted)
 # to a local smtp-sink over one pipelining connection. Before streaming, deliver held per
 # message the file, the parsed message, the copy without control fields and the wire copy, and
-# one message ahead: about 716 MB. Now it holds headers and 64 KiB pieces.
+# one message ahead: about 716 MB. Now it holds headers and 64 KiB pieces. Measured here:
+# before, 703 MiB (debug build of d7e6e89, 19 s); after, 29 MiB (release, 3 s) and 32 MiB (debug).
 set -euo pipefail
 source bench/postfix-tools.bash
 DELIVER=${DELIVER:-$BIN/deliver}

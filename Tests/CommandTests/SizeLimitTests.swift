@@ -110,6 +110,10 @@ import Testing
         let reason = try Message(parsing: try Files.read(failed)).control(.failure) ?? ""
         #expect(reason.hasPrefix("552 5.3.4 message size "), "\(reason)")
         #expect(reason.contains("exceeds message_size_limit 10240000"), "\(reason)")
+        let badFlag = try Run.program(
+            "deliver", ["--spool", spool.root, "--smtp", server.url, "--message-size-limit", "10M"])
+        #expect(badFlag.status == 64)
+        #expect(badFlag.stderr.contains("--message-size-limit must be a number of bytes"), "\(badFlag.stderr)")
     }
 
     @Test func deliverFailsALargeHeaderAndSendsALargeMessageWholeWhenTheLimitIsRaised() throws {

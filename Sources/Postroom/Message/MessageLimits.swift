@@ -28,10 +28,9 @@ public struct MessageLimits: Sendable, Equatable {
         func bytes(_ key: Configuration.Key, flag: String?) throws(PostroomError) -> Int? {
             guard let text = configuration.value(key, flag: flag) else { return nil }
             guard let value = Int(text), value >= 0 else {
-                let place = flag != nil ? "--\(key.name.replacing("_", with: "-"))" : key.name
-                throw .configuration(
-                    location: flag != nil ? nil : configuration.path,
-                    reason: "\(place) must be a number of bytes (0 for no limit), not \"\(text)\"")
+                let reason = "must be a number of bytes (0 for no limit), not \"\(text)\""
+                if flag != nil { throw .usage("--\(key.name.replacing("_", with: "-")) \(reason)") }
+                throw .configuration(location: configuration.path, reason: "\(key.name) \(reason)")
             }
             return value == 0 ? nil : value
         }
