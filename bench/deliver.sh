@@ -3,14 +3,7 @@
 # Postfix's smtp-source sending the same count, size and connections in the same run.
 # Targets: at least half smtp-source's rate; peak RSS under 64 MiB with 100,000 queued.
 set -euo pipefail
-tools=$PWD/.build/postfix-tools
-if [ ! -x "$tools/usr/sbin/smtp-sink" ]; then
-  # The Postfix package's own test tools, unpacked, without installing an MTA.
-  download=$(mktemp -d)
-  (cd "$download" && apt-get download postfix > /dev/null && dpkg -x postfix_*.deb "$tools")
-  rm -rf "$download"
-fi
-export LD_LIBRARY_PATH=$tools/usr/lib/postfix
+source bench/postfix-tools.bash
 dir=$(mktemp -d "${BENCH_DIR:-/tmp}/postroom-deliver.XXXXXX")
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 "$tools/usr/sbin/smtp-sink" -u nobody "127.0.0.1:$port" 256 &

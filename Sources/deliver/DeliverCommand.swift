@@ -49,6 +49,13 @@ struct DeliverCommand: ParsableCommand {
     @Option(name: .customLong("timeout"), help: "Seconds one message may take in all.")
     var timeout = 600
 
+    @Option(
+        name: .customLong("message-size-limit"),
+        help: ArgumentHelp(
+            "Fail messages larger than this many bytes, unsent (0: no limit; default: message_size_limit in postroom.conf).",
+            valueName: "bytes"))
+    var messageSizeLimit: String?
+
     @Option(help: "Connections to the relay used at once.")
     var connections = 1
 
@@ -141,6 +148,7 @@ struct DeliverCommand: ParsableCommand {
             stage.connections = connections
             guard syncEvery >= 1 else { throw .usage("--sync-every needs a number of messages, 1 or more") }
             stage.sentSyncInterval = syncEvery
+            stage.limits = try MessageLimits.configured(configuration, messageSizeFlag: messageSizeLimit)
             stage.failureReports = failureReports
             if let rate {
                 guard let value = Double(rate.hasSuffix("/s") ? String(rate.dropLast(2)) : rate), value > 0 else {
@@ -155,6 +163,7 @@ struct DeliverCommand: ParsableCommand {
             guard interval >= 1 else { throw .usage("--interval must be at least 1 second") }
             let watcher = watch ? try QueueWatcher(spool: spool) : nil
             while true {
+                watcher?.discardArrivals()
                 let summary = try stage.run()
                 if let retention { try stage.pruneSent(olderThan: retention) }
                 var line = "sent \(summary.sent), deferred \(summary.deferred), failed \(summary.failed)"
@@ -170,9 +179,13 @@ struct DeliverCommand: ParsableCommand {
                     }
                     return
                 }
-                // With the relay down, wait the whole interval instead of retrying at once.
-                let due = summary.stoppedEarly == nil ? watcher.secondsUntilNextDue() : nil
-                watcher.wait(seconds: min(interval, due ?? interval))
+                // With the relay down, wait the whole interval, whatever arrives, instead of
+                // deferring the queue one stopped pass after another.
+                if summary.stoppedEarly != nil {
+                    watcher.wait(seconds: interval, wakingOnArrival: false)
+                } else {
+                    watcher.wait(seconds: min(interval, watcher.secondsUntilNextDue() ?? interval))
+                }
             }
         }
     }

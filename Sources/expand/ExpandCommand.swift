@@ -32,9 +32,11 @@ struct ExpandCommand: ParsableCommand {
                 try JobStream.write(try request.request(), suppression: SuppressionList(text: ""))
                 return
             }
-            let spool = try options.openSpool()
+            let configuration = try options.configuration()
+            let spool = try Spool.open(configuration.spool(flag: options.spool).root)
             let log = try SpoolLog(path: spool.logPath, program: "expand")
             let expander = try Expander(spool: spool, log: log)
+            expander.limits = try MessageLimits.configured(configuration)
             let bar = ProgressBar()
             expander.progress = { count, name in bar.update(count, label: "expanding \(name)") }
             var summaries: [Expander.Summary] = []

@@ -17,9 +17,12 @@ struct SubmitCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors("postroom submit") { () throws(PostroomError) in
-            let spool = try options.openSpool()
+            let configuration = try options.configuration()
+            let spool = try Spool.open(configuration.spool(flag: options.spool).root)
             let log = try SpoolLog(path: spool.logPath, program: "submit", echo: false)
-            let name = try Expander(spool: spool, log: log).submit(try request.request())
+            let expander = try Expander(spool: spool, log: log)
+            expander.limits = try MessageLimits.configured(configuration)
+            let name = try expander.submit(try request.request())
             try log.sync()
             StandardStream.write(name.fileName + "\n", to: 1)
         }

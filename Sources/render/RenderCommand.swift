@@ -46,7 +46,9 @@ struct RenderCommand: ParsableCommand {
             }
             let spool = try Spool.open(configuration.spool(flag: options.spool).root)
             let log = try SpoolLog(path: spool.logPath, program: "render")
-            let stage = RenderStage(spool: spool, log: log, renderer: renderer, extraVariables: extra)
+            let stage = RenderStage(
+                spool: spool, log: log, renderer: renderer, extraVariables: extra,
+                limits: try MessageLimits.configured(configuration))
             if let workers {
                 guard workers >= 1 else { throw .usage("--workers needs a number of threads, 1 or more") }
                 stage.workers = workers

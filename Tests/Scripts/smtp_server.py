@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""A scripted SMTP server for the deliver tests, on a port the OS picks.
+"""A scripted SMTP server for the deliver tests.
 
-    smtp_server.py MODE DIR      MODE: accept | tempfail | permfail | byrecipient | drop | slow | secure
-                                       | plain | small | idle | utf8 | limit | implicit
-                                       | confused | cleartext | seven | picky | cap
+    smtp_server.py MODE DIR [PORT]      MODE: accept | tempfail | permfail | byrecipient | drop | slow
+                                              | secure | plain | small | idle | utf8 | limit
+                                              | implicit | confused | cleartext | seven | picky | cap
 
 "secure" offers STARTTLS with DIR/cert.pem and DIR/key.pem (made by the caller), requires it,
 and requires AUTH as postroom / s3cret. Every mode but "plain" offers PIPELINING (aiosmtpd
@@ -17,8 +17,9 @@ command brought to DIR/auth (what an eavesdropper would see); "seven" does not a
 starts with "reject"; "cap" takes two messages a connection, then answers 421 to MAIL and
 closes the connection at once (the rest of a pipelined group is never answered).
 
-Prints "PORT <n>" once listening. Each accepted message is saved as DIR/<n>.eml with its
-envelope in DIR/<n>.envelope; DIR/connections counts connections. Runs until killed."""
+Listens on PORT when given (a relay coming back where deliver expects it), else on a port the
+OS picks, and prints "PORT <n>" once listening. Each accepted message is saved as DIR/<n>.eml
+with its envelope in DIR/<n>.envelope; DIR/connections counts connections. Runs until killed."""
 import asyncio
 import json
 import os
@@ -28,6 +29,7 @@ import sys
 from aiosmtpd.smtp import SMTP
 
 mode, directory = sys.argv[1], sys.argv[2]
+port = int(sys.argv[3]) if len(sys.argv) > 3 else 0
 os.makedirs(directory, exist_ok=True)
 state = {"messages": 0, "connections": 0}
 
@@ -133,7 +135,7 @@ def server_context():
 
 async def main():
     implicit = server_context() if mode == "implicit" else None
-    server = await asyncio.get_running_loop().create_server(factory, "127.0.0.1", 0, ssl=implicit)
+    server = await asyncio.get_running_loop().create_server(factory, "127.0.0.1", port, ssl=implicit)
     print("PORT", server.sockets[0].getsockname()[1], flush=True)
     await server.serve_forever()
 

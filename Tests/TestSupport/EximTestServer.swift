@@ -101,7 +101,8 @@ public final class EximTestServer: @unchecked Sendable {
         (try? Files.text(storage.file("log/mainlog"))) ?? ""
     }
 
-    static func freePort() throws -> Int {
+    /// A port on 127.0.0.1 that nothing listens on (connections to it are refused) until someone binds it.
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()

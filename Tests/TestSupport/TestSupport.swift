@@ -207,8 +207,8 @@ public final class SMTPTestServer: @unchecked Sendable {
     private let process: Process
     private let mode: Mode
 
-    /// Starts a server in `mode`, saving into a fresh directory.
-    public init(_ mode: Mode) throws {
+    /// Starts a server in `mode`, saving into a fresh directory, on `port` (0: one the OS picks).
+    public init(_ mode: Mode, port requested: Int = 0) throws {
         self.mode = mode
         if mode == .secure || mode == .implicit {
             let openssl = try Run.program(
@@ -222,7 +222,8 @@ public final class SMTPTestServer: @unchecked Sendable {
         }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Scripts/smtp_server.py").path
-        let (process, pipe) = try Run.start("/usr/bin/python3", [script, mode.rawValue, storage.path])
+        let (process, pipe) = try Run.start(
+            "/usr/bin/python3", [script, mode.rawValue, storage.path, String(requested)])
         self.process = process
         let line = Run.firstLine(of: pipe)
         guard line.hasPrefix("PORT "), let port = Int(line.dropFirst(5)) else {

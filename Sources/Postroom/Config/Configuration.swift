@@ -30,9 +30,15 @@ public struct Configuration: Sendable {
     /// The file holding the HMAC key for unsubscribe tokens (not readable by others).
     public static let unsubscribeKeyFile = Key(name: "unsubscribe_key_file", environment: nil, defaultValue: nil)
 
+    /// The largest message in bytes that enters the spool or leaves it (0: no limit); Postfix's name and default.
+    public static let messageSizeLimit = Key(name: "message_size_limit", environment: nil, defaultValue: "10240000")
+    /// The largest header section in bytes (0: no limit); Postfix's name and default.
+    public static let headerSizeLimit = Key(name: "header_size_limit", environment: nil, defaultValue: "102400")
+
     /// Every key the file may contain.
     public static let knownKeys: [Key] = [
         spool, sendingDomains, messageIDDomain, unsubscribeURL, unsubscribeMailto, unsubscribeKeyFile,
+        messageSizeLimit, headerSizeLimit,
     ]
 
     /// Where the file is looked for when neither `--config` nor `POSTROOM_CONFIG` names one.

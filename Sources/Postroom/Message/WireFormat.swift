@@ -20,37 +20,76 @@ public enum WireFormat {
     /// becomes CRLF, CRLF stays, a last line without an ending gets one), a line starting with
     /// `.` gets another (RFC 5321 4.5.2), and `.` CRLF ends it. One pass, one allocation.
     public static func smtpData(_ bytes: [UInt8]) -> [UInt8] {
-        let dot = UInt8(ascii: ".")
-        let cr: UInt8 = 13
-        let lf: UInt8 = 10
-        // At most two bytes out for each in (a CR before each LF, a dot before each line), plus the end.
-        return [UInt8](unsafeUninitializedCapacity: bytes.count * 2 + 5) { out, written in
-            var count = 0
-            var previous = lf
-            bytes.withUnsafeBufferPointer { input in
-                for byte in input {
-                    if previous == lf && byte == dot {
+        var encoder = SMTPDataEncoder()
+        return encoder.encode(bytes, finishing: true)
+    }
+
+    /// `smtpData` a piece at a time, for messages streamed from their file: the pieces'
+    /// outputs, in order, are `smtpData` of the whole.
+    public struct SMTPDataEncoder: Sendable {
+        private var previous: UInt8 = 10
+        /// Whether a byte over 127 went through (BODY=8BITMIME).
+        public private(set) var hasEightBit = false
+        /// Whether a NUL or a CR not followed by LF went through: what the parser refuses.
+        public private(set) var hasForbiddenByte = false
+
+        /// An encoder at the start of a message.
+        public init() {}
+
+        /// The wire form of the next piece; `finishing` adds the end (a line ending if the
+        /// last line lacks one, then `.` CRLF) after it.
+        public mutating func encode(_ bytes: some Collection<UInt8>, finishing: Bool = false) -> [UInt8] {
+            // Arrays and their slices (every caller) go through a buffer: fast even unoptimised.
+            if let encoded = bytes.withContiguousStorageIfAvailable({ encode(buffer: $0, finishing: finishing) }) {
+                return encoded
+            }
+            return Array(bytes).withUnsafeBufferPointer { encode(buffer: $0, finishing: finishing) }
+        }
+
+        private mutating func encode(buffer bytes: UnsafeBufferPointer<UInt8>, finishing: Bool) -> [UInt8] {
+            let dot = UInt8(ascii: ".")
+            let cr: UInt8 = 13
+            let lf: UInt8 = 10
+            var last = previous
+            var high: UInt8 = 0
+            var forbidden = false
+            // At most two bytes out for each in (a CR before each LF, a dot before each line), plus the end.
+            let encoded = [UInt8](unsafeUninitializedCapacity: bytes.count * 2 + 5) { out, written in
+                var count = 0
+                for byte in bytes {
+                    high |= byte
+                    if byte == 0 || (last == cr && byte != lf) { forbidden = true }
+                    if last == lf && byte == dot {
                         out[count] = dot
                         count += 1
                     }
-                    if byte == lf && previous != cr {
+                    if byte == lf && last != cr {
                         out[count] = cr
                         count += 1
                     }
                     out[count] = byte
                     count += 1
-                    previous = byte
+                    last = byte
                 }
+                if finishing {
+                    if last == cr { forbidden = true }
+                    if last != lf {
+                        out[count] = cr
+                        out[count + 1] = lf
+                        count += 2
+                    }
+                    out[count] = dot
+                    out[count + 1] = cr
+                    out[count + 2] = lf
+                    count += 3
+                    last = lf
+                }
+                written = count
             }
-            if previous != lf {
-                out[count] = cr
-                out[count + 1] = lf
-                count += 2
-            }
-            out[count] = dot
-            out[count + 1] = cr
-            out[count + 2] = lf
-            written = count + 3
+            previous = last
+            hasEightBit = hasEightBit || high >= 0x80
+            hasForbiddenByte = hasForbiddenByte || forbidden
+            return encoded
         }
     }
 

@@ -66,6 +66,8 @@ public final class Expander {
     private let suppression: SuppressionList
     /// Called as jobs are staged: (jobs so far, request name).
     public var progress: ((Int, String) -> Void)?
+    /// A request whose messages would be over these limits is refused.
+    public var limits = MessageLimits.defaults
 
     /// An expander over `spool`, logging to `log`.
     public init(spool: Spool, log: SpoolLog) throws(PostroomError) {
@@ -94,6 +96,7 @@ public final class Expander {
 
     /// Writes a request into `request/new/` durably and returns its name.
     public func submit(_ request: Request) throws(PostroomError) -> MessageName {
+        try limits.check(request, source: "the submitted request")
         let name = MessageNameGenerator.shared.next()
         try spool.maildir(.request).add(try request.encoded(seed: name.messageIDLocalPart), as: name)
         log.record(
@@ -111,6 +114,7 @@ public final class Expander {
         do throws(PostroomError) {
             request = try Request(parsing: try claim.read(), source: claim.path)
             try request.recipients.validateHeader()
+            try limits.check(request, source: claim.path)
         } catch {
             try claim.fail(into: spool, reason: error.description, stage: "expand", log: log)
             return nil

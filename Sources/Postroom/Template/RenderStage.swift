@@ -44,12 +44,18 @@ public final class RenderStage: Sendable {
     private let log: SpoolLog
     private let renderer: Renderer
     private let extraVariables: [Variable]
+    private let limits: MessageLimits
     private let requests = Mutex<[String: LoadedRequest]>([:])
     private let settings: Mutex<(batchSize: Int, workers: Int, progress: (@Sendable (Int) -> Void)?)>
 
-    /// A stage over `spool`; `extraVariables` (from `--var`) win over the request's.
-    public init(spool: Spool, log: SpoolLog, renderer: Renderer, extraVariables: [(name: String, value: String)] = []) {
+    /// A stage over `spool`; `extraVariables` (from `--var`) win over the request's; a message
+    /// over `limits` is not written, and its job goes to `failed/`.
+    public init(
+        spool: Spool, log: SpoolLog, renderer: Renderer, extraVariables: [(name: String, value: String)] = [],
+        limits: MessageLimits = .defaults
+    ) {
         self.spool = spool
+        self.limits = limits
         self.log = log
         self.renderer = renderer
         self.extraVariables = extraVariables.map { Variable(name: $0.name, value: $0.value) }
@@ -115,6 +121,7 @@ public final class RenderStage: Sendable {
             guard let claim = try expanded.claim(fileName) else { continue }
             do throws(PostroomError) {
                 let message = try render(claim)
+                try limits.check(message, source: "the message rendered from \(claim.path)")
                 try batch.stage(message.bytes, replacing: claim, into: spool.maildir(.outgoing))
                 summary.rendered += 1
                 log.record(

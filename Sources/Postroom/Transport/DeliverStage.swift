@@ -49,6 +49,8 @@ public final class DeliverStage: @unchecked Sendable {
     public var reportingHost = MessageNameGenerator.systemHostName()
     /// The clock.
     public var now: () -> Timestamp = { .now() }
+    /// Messages over these limits go to `failed/` unsent.
+    public var limits = MessageLimits.defaults
 
     /// A stage sending through transports that `makeTransport` opens, one per connection.
     public init(spool: Spool, log: SpoolLog, makeTransport: @escaping @Sendable () throws(PostroomError) -> Transport) {
@@ -188,41 +190,74 @@ public final class DeliverStage: @unchecked Sendable {
         return value * unit
     }
 
-    /// A claimed message read and ready to send.
+    /// A claimed message ready to send: its header in memory, its body left in the file
+    /// (read in pieces as it is sent), so a message ahead costs little.
     private struct Prepared {
         let claim: Claim
-        let message: Message
+        /// The header as stored, control fields and all; its body is empty.
+        let header: Message
         let outbound: Outbound
+
+        /// The whole message as stored, read again to be rewritten into `deferred/` or `failed/`.
+        func message() throws(PostroomError) -> Message {
+            try Message(parsing: try claim.read(), source: claim.path)
+        }
     }
 
-    /// Claims and reads the next due message; one that cannot be read or has no envelope
-    /// goes to `failed/` and the next is taken.
+    /// Claims and reads the header of the next due message; one that cannot be read, has no
+    /// envelope or is over the limits goes to `failed/` and the next is taken.
     private func prepareNext(from due: DueMessages, summary: inout Summary) throws(PostroomError) -> Prepared? {
         while let (maildir, fileName) = due.next() {
             guard let claim = try maildir.claim(fileName) else { continue }
-            let bytes = try claim.read()
+            let reason: String
             do throws(PostroomError) {
-                let message = try Message(parsing: bytes, source: claim.path)
-                let envelope = try Envelope(of: message, bounceAddress: bounceAddress)
-                var outbound = message
-                outbound.removeInternalFields()
-                return Prepared(
-                    claim: claim, message: message, outbound: Outbound(data: outbound.bytes, envelope: envelope))
+                switch try prepare(claim) {
+                case .ready(let prepared): return prepared
+                case .refused(let refusal): reason = refusal
+                }
             } catch {
-                try claim.fail(into: spool, reason: error.description, stage: "deliver", log: log)
-                summary.failed += 1
+                // What the message says is its own fault; the rest (I/O) is the system's and stops the pass.
+                guard case .malformed = error else { throw error }
+                reason = error.description
             }
+            try claim.fail(into: spool, reason: reason, stage: "deliver", log: log)
+            summary.failed += 1
         }
         return nil
     }
+
+    private enum Preparation {
+        case ready(Prepared)
+        case refused(String)
+    }
+
+    /// Reads a claimed message's header and measures it against the limits.
+    private func prepare(_ claim: Claim) throws(PostroomError) -> Preparation {
+        // Control fields do not count towards header_size_limit, but they take memory too.
+        guard let stored = try StoredMessage.open(claim.path, headerLimit: limits.headerSize.map { $0 + 65_536 }) else {
+            return .refused(Self.oversize("header size exceeds header_size_limit \(limits.headerSize ?? 0)"))
+        }
+        let envelope = try Envelope(of: stored.header, bounceAddress: bounceAddress)
+        var header = stored.header
+        header.removeInternalFields()
+        let headerSize = header.bytes.count
+        if let problem = limits.violation(size: headerSize + stored.bodyLength, headerSize: headerSize) {
+            return .refused(Self.oversize(problem))
+        }
+        let outbound = try Outbound(header: header, body: stored, envelope: envelope)
+        return .ready(Prepared(claim: claim, header: stored.header, outbound: outbound))
+    }
+
+    /// Why an over-limit message fails, worded as a server's refusal (RFC 3463 5.3.4).
+    static func oversize(_ problem: String) -> String { "552 5.3.4 \(problem) (postroom.conf(5)); not sent" }
 
     /// Delivers one claimed message; returns whether the server could not be reached.
     private func deliver(
         _ prepared: Prepared, announcing next: Prepared?, through transport: Transport, summary: inout Summary,
         syncs: PendingSyncs
     ) throws(PostroomError) -> Bool {
-        let (claim, message, envelope) = (prepared.claim, prepared.message, prepared.outbound.envelope)
-        let outcome = transport.deliver(prepared.outbound.data, envelope: envelope, announcing: next?.outbound)
+        let (claim, header, envelope) = (prepared.claim, prepared.header, prepared.outbound.envelope)
+        let outcome = transport.deliver(prepared.outbound, announcing: next?.outbound)
         let time = now()
         let created = claim.name.createdAt ?? time.seconds
         var fields: KeyValuePairs<String, String> {
@@ -242,7 +277,7 @@ public final class DeliverStage: @unchecked Sendable {
             summary.sent += 1
             return false
         case .failed(let reply, let relay):
-            var failed = message
+            var failed = try prepared.message()
             // Moved back by hand later, it starts a new lifetime.
             _ = failed.remove(ControlHeader.firstAttempt.rawValue)
             failed.setControl(.lastError, reply)
@@ -250,14 +285,14 @@ public final class DeliverStage: @unchecked Sendable {
             failed.setControl(.failedIn, "deliver")
             try claim.replace(with: failed.bytes, to: spool.maildir(.failed), folder: .cur)
             log.record(claim.name, fields, status: "bounced", detail: reply)
-            try report(message, envelope: envelope, reply: reply, relay: relay, name: claim.name, arrival: created)
+            try report(header, envelope: envelope, reply: reply, relay: relay, name: claim.name, arrival: created)
             summary.failed += 1
             return false
         case .deferred(let reply, _, let connectionFailed):
             // Counts from files are input: saturate rather than trap.
-            let attempts = min(Int(message.control(.attempts) ?? "").map { max($0, 0) } ?? 0, Int.max - 1) + 1
-            let firstAttempt = message.control(.firstAttempt).flatMap(MessageDate.parse).map { min($0, time.seconds) }
-            var deferred = message
+            let attempts = min(Int(header.control(.attempts) ?? "").map { max($0, 0) } ?? 0, Int.max - 1) + 1
+            let firstAttempt = header.control(.firstAttempt).flatMap(MessageDate.parse).map { min($0, time.seconds) }
+            var deferred = try prepared.message()
             deferred.setControl(.attempts, String(attempts))
             deferred.setControl(.firstAttempt, MessageDate.format(firstAttempt ?? time.seconds))
             deferred.setControl(.lastError, reply)
@@ -272,7 +307,7 @@ public final class DeliverStage: @unchecked Sendable {
                 log.record(claim.name, fields, status: "expired", detail: reply)
                 if case .deferred(_, let relay, _) = outcome {
                     try report(
-                        message, envelope: envelope, reply: "500 5.4.7 \(reason)", relay: relay, name: claim.name,
+                        header, envelope: envelope, reply: "500 5.4.7 \(reason)", relay: relay, name: claim.name,
                         arrival: created)
                 }
                 summary.failed += 1

@@ -106,27 +106,13 @@ public enum DeliveryOutcome: Sendable, Equatable {
     case failed(reply: String, relay: String)
 }
 
-/// A message on its way out: its bytes (LF line endings, internal fields removed) and envelope.
-public struct Outbound: Sendable, Equatable {
-    /// The message as stored, without internal fields.
-    public var data: [UInt8]
-    /// Who it is from and to.
-    public var envelope: Envelope
-
-    /// A message from its parts.
-    public init(data: [UInt8], envelope: Envelope) {
-        self.data = data
-        self.envelope = envelope
-    }
-}
-
 /// Something that hands messages on: an SMTP server, a sendmail program, a maildir.
 public protocol Transport: AnyObject {
     /// Sends `data` (the message as stored, LF line endings, internal fields removed).
     func deliver(_ data: [UInt8], envelope: Envelope) -> DeliveryOutcome
-    /// Sends `data`, knowing that `next` comes after it: a transport may start on `next`
+    /// Sends `message`, knowing that `next` comes after it: a transport may start on `next`
     /// early, and then the next call must deliver `next`.
-    func deliver(_ data: [UInt8], envelope: Envelope, announcing next: Outbound?) -> DeliveryOutcome
+    func deliver(_ message: Outbound, announcing next: Outbound?) -> DeliveryOutcome
     /// Whether knowing the next message helps (so the stage claims it ahead).
     var startsNextEarly: Bool { get }
     /// Closes connections; called at the end of a pass.
@@ -134,9 +120,18 @@ public protocol Transport: AnyObject {
 }
 
 extension Transport {
-    /// Transports that send one message at a time ignore what comes next.
+    /// Transports that send one message at a time take it whole and ignore what comes next.
+    public func deliver(_ message: Outbound, announcing next: Outbound?) -> DeliveryOutcome {
+        do throws(PostroomError) {
+            return deliver(try message.contiguousBytes(), envelope: message.envelope)
+        } catch {
+            return .deferred(reply: "451 4.3.0 \(error.description)", relay: "localhost", connectionFailed: false)
+        }
+    }
+
+    /// `deliver(_:announcing:)` for a message in memory.
     public func deliver(_ data: [UInt8], envelope: Envelope, announcing next: Outbound?) -> DeliveryOutcome {
-        deliver(data, envelope: envelope)
+        deliver(Outbound(data: data, envelope: envelope), announcing: next)
     }
 
     /// They gain nothing from a message claimed ahead.

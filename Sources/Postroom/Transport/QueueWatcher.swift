@@ -1,23 +1,24 @@
 import Glibc
 
-/// Waits for work for `deliver --watch`: a new file in `outgoing/new/` or `deferred/new/`
-/// (inotify), the next deferred message coming due, or the interval passing.
+/// Waits for work for `deliver --watch`: a new file in `outgoing/new/` (inotify), the next
+/// deferred message coming due, or the interval passing.
+///
+/// `deferred/new/` is not watched: what arrives there is deliver's own deferrals, which are
+/// not due (watching them made a pass stopped by an unreachable relay wake the next at once).
 public final class QueueWatcher {
     private let spool: Spool
     private let fd: Int32
 
-    /// Watches the spool's queues that deliver reads.
+    /// Watches the queue that brings deliver new work.
     public init(spool: Spool) throws(PostroomError) {
         self.spool = spool
         fd = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
         guard fd >= 0 else { throw .io(operation: "watch (inotify_init1)", path: spool.root, errno: errno) }
-        for queue in [Spool.Queue.outgoing, .deferred] {
-            let path = spool.maildir(queue).path(of: .new)
-            guard inotify_add_watch(fd, path, UInt32(IN_MOVED_TO | IN_CLOSE_WRITE)) >= 0 else {
-                let code = errno
-                close(fd)
-                throw .io(operation: "watch (inotify_add_watch)", path: path, errno: code)
-            }
+        let path = spool.maildir(.outgoing).path(of: .new)
+        guard inotify_add_watch(fd, path, UInt32(IN_MOVED_TO | IN_CLOSE_WRITE)) >= 0 else {
+            let code = errno
+            close(fd)
+            throw .io(operation: "watch (inotify_add_watch)", path: path, errno: code)
         }
     }
 
@@ -36,13 +37,33 @@ public final class QueueWatcher {
         return earliest.map { max(0, $0 - now) }
     }
 
-    /// Sleeps until a file arrives or `seconds` pass (at least one second: never a busy loop).
-    public func wait(seconds: Int) {
-        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        let milliseconds = Int32(clamping: max(1, seconds) * 1000)
-        while poll(&poller, 1, milliseconds) < 0 && errno == EINTR {}
-        // Drain the events: which file arrived does not matter, the next pass reads the directory.
+    /// Forgets the arrivals seen so far: a pass about to start reads the directory itself.
+    public func discardArrivals() {
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while buffer.withUnsafeMutableBytes({ read(fd, $0.baseAddress, $0.count) }) > 0 {}
+    }
+
+    /// Sleeps until a file arrives or `seconds` pass (at least one second: never a busy loop).
+    /// With `wakingOnArrival` false it sleeps the whole time whatever arrives: with the relay
+    /// down, a new message would only meet the same refusal.
+    public func wait(seconds: Int, wakingOnArrival: Bool = true) {
+        let deadline = Self.monotonicMilliseconds() + Int64(max(1, min(seconds, Int(Int32.max / 1000)))) * 1000
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while true {
+            let left = deadline - Self.monotonicMilliseconds()
+            guard left > 0 else { break }
+            let ready =
+                wakingOnArrival ? poll(&poller, 1, Int32(clamping: left)) : poll(nil, 0, Int32(clamping: left))
+            if ready > 0 { break }
+            if ready < 0 && errno != EINTR { break }
+        }
+        // Which file arrived does not matter: the next pass reads the directory.
+        discardArrivals()
+    }
+
+    private static func monotonicMilliseconds() -> Int64 {
+        var clock = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &clock)
+        return Int64(clock.tv_sec) * 1000 + Int64(clock.tv_nsec) / 1_000_000
     }
 }

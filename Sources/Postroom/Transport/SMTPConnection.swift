@@ -35,10 +35,10 @@ final class SMTPConnection {
 
     /// A message whose envelope went ahead of its turn.
     struct Announcement {
-        /// The message as the stage gave it.
+        /// The message as the stage gave it (its content stays in its file until sent).
         var message: Outbound
-        /// Its DATA section.
-        var wire: [UInt8]
+        /// The message as it goes to this server: the same, or made 7-bit.
+        var content: Outbound
         /// MAIL FROM, RCPT TO and DATA, as sent.
         var commands: [String]
     }

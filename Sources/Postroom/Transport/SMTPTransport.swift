@@ -78,11 +78,12 @@ public final class SMTPTransport: Transport {
     /// The next message's envelope can ride with this one's content.
     public var startsNextEarly: Bool { true }
 
-    /// Sends a message and, with PIPELINING, the envelope of `next` in the same write as its
-    /// content (RFC 2920 3.1 lets message content open a group), so that a queue costs one
-    /// round trip a message. The next call must then deliver `next`.
-    public func deliver(_ data: [UInt8], envelope: Envelope, announcing next: Outbound?) -> DeliveryOutcome {
-        if let announced = connection?.announced, announced.message != Outbound(data: data, envelope: envelope) {
+    /// Sends a message and, with PIPELINING, the envelope of `next` in the same write as the
+    /// end of its content (RFC 2920 3.1 lets message content open a group), so that a queue
+    /// costs one round trip a message. The next call must then deliver `next`. The content is
+    /// converted to the wire format and written a piece at a time, never held whole.
+    public func deliver(_ message: Outbound, announcing next: Outbound?) -> DeliveryOutcome {
+        if let announced = connection?.announced, announced.message != message {
             connection?.close(quit: false)
             connection = nil
         }
@@ -99,7 +100,7 @@ public final class SMTPTransport: Transport {
             let repliesBefore = current.repliesRead
             current.messageDeadline = SMTPConnection.now() + Int64(settings.overallTimeout) * 1000
             do throws(SMTPConnection.Failure) {
-                let (outcome, keepOpen) = try transaction(data, envelope: envelope, announcing: next, on: current)
+                let (outcome, keepOpen) = try transaction(message, announcing: next, on: current)
                 current.transactions += 1
                 if !keepOpen {
                     current.close(quit: false)
@@ -132,18 +133,18 @@ public final class SMTPTransport: Transport {
         return opened
     }
 
-    /// The DATA section and envelope commands for a message, or the reason it cannot go to
-    /// this server at all. 8-bit body parts are made 7-bit for a server without 8BITMIME;
-    /// UTF-8 in addresses or the header needs SMTPUTF8.
-    private func envelopeCommands(
-        _ data: [UInt8], _ envelope: Envelope, on connection: SMTPConnection
-    ) -> EnvelopeCommands {
+    /// The message as it goes to this server and its envelope commands, or the reason it
+    /// cannot go to this server at all. 8-bit body parts are made 7-bit for a server without
+    /// 8BITMIME (the only case that reads a large message whole); UTF-8 in addresses or the
+    /// header needs SMTPUTF8.
+    private func envelopeCommands(_ message: Outbound, on connection: SMTPConnection) -> EnvelopeCommands {
+        let envelope = message.envelope
         let relay = connection.relay
         let capabilities = connection.capabilities
         let utf8Addresses = ([envelope.sender ?? ""] + envelope.recipients).contains {
             $0.utf8.contains { $0 >= 0x80 }
         }
-        let utf8Header = SevenBitDowngrade.hasEightBitHeader(data)
+        let utf8Header = message.hasEightBitHeader
         if (utf8Addresses || utf8Header) && !capabilities.smtpUTF8 {
             let what =
                 utf8Addresses
@@ -151,39 +152,44 @@ public final class SMTPTransport: Transport {
                 : "SMTPUTF8 is required for the 8-bit text in the header"
             return .refused(SMTPReply(code: 550, lines: ["5.6.7 \(what) but \(relay) does not offer it"]))
         }
-        var content = data
-        if !capabilities.eightBitMIME {
-            do throws(SevenBitDowngrade.Impossible) {
-                content = try SevenBitDowngrade.convert(data)
+        var content = message
+        if !capabilities.eightBitMIME && message.hasEightBit {
+            do throws(PostroomError) {
+                let bytes = try message.contiguousBytes()
+                do throws(SevenBitDowngrade.Impossible) {
+                    content = Outbound(data: try SevenBitDowngrade.convert(bytes), envelope: envelope)
+                } catch {
+                    return .refused(
+                        SMTPReply(
+                            code: 554,
+                            lines: [
+                                "5.6.3 \(relay) does not offer 8BITMIME and the message cannot be made 7-bit: \(error.reason)"
+                            ]))
+                }
             } catch {
-                return .refused(
-                    SMTPReply(
-                        code: 554,
-                        lines: [
-                            "5.6.3 \(relay) does not offer 8BITMIME and the message cannot be made 7-bit: \(error.reason)"
-                        ]
-                    ))
+                return .refused(SMTPReply(code: 451, lines: ["4.3.0 \(error.description)"]))
             }
         }
-        let wire = WireFormat.smtpData(content)
-        if let limit = capabilities.sizeLimit, wire.count > limit {
+        if let limit = capabilities.sizeLimit, content.wireSize > limit {
             return .refused(
                 SMTPReply(
-                    code: 552, lines: ["5.3.4 message size \(wire.count) exceeds the size limit \(limit) of \(relay)"]))
+                    code: 552,
+                    lines: ["5.3.4 message size \(content.wireSize) exceeds the size limit \(limit) of \(relay)"]))
         }
         var mail = "MAIL FROM:<\(envelope.sender ?? "")>"
-        if capabilities.size { mail += " SIZE=\(wire.count)" }
-        if capabilities.eightBitMIME && content.contains(where: { $0 >= 0x80 }) { mail += " BODY=8BITMIME" }
+        if capabilities.size { mail += " SIZE=\(content.wireSize)" }
+        if capabilities.eightBitMIME && content.hasEightBit { mail += " BODY=8BITMIME" }
         if utf8Addresses || utf8Header { mail += " SMTPUTF8" }
         var commands = [mail] + envelope.recipients.map { "RCPT TO:<\($0)>" }
         // DATA joins the group only for one recipient: with several, a refused one must stop
         // the message before the server waits for it.
         if capabilities.pipelining && envelope.recipients.count == 1 { commands.append("DATA") }
-        return .send(wire: wire, commands: commands)
+        return .send(content, commands: commands)
     }
 
     private enum EnvelopeCommands {
-        case send(wire: [UInt8], commands: [String])
+        /// The message as it goes to this server (made 7-bit if need be), and its commands.
+        case send(Outbound, commands: [String])
         case refused(SMTPReply)
     }
 
@@ -193,23 +199,23 @@ public final class SMTPTransport: Transport {
 
     /// One mail transaction; returns the outcome and whether the connection can carry another.
     private func transaction(
-        _ data: [UInt8], envelope: Envelope, announcing next: Outbound?, on connection: SMTPConnection
+        _ message: Outbound, announcing next: Outbound?, on connection: SMTPConnection
     )
         throws(SMTPConnection.Failure) -> (DeliveryOutcome, Bool)
     {
         let relay = connection.relay
-        let wire: [UInt8]
+        let content: Outbound
         let commands: [String]
         var replies: [SMTPReply] = []
         if let announced = connection.announced {
             // Sent with the previous message's content: only the replies are left to read.
             connection.announced = nil
-            (wire, commands) = (announced.wire, announced.commands)
+            (content, commands) = (announced.content, announced.commands)
             replies = try Self.replies(to: commands, on: connection)
         } else {
-            switch envelopeCommands(data, envelope, on: connection) {
+            switch envelopeCommands(message, on: connection) {
             case .refused(let refusal): return (outcome(of: refusal, relay: relay), true)
-            case .send(let content, let group): (wire, commands) = (content, group)
+            case .send(let converted, let group): (content, commands) = (converted, group)
             }
             if connection.capabilities.pipelining {
                 try connection.send(Self.group(commands), what: "MAIL FROM")
@@ -251,12 +257,19 @@ public final class SMTPTransport: Transport {
             }
             return (outcome(of: dataReply, relay: relay), !dataReply.closesConnection && reset(connection))
         }
-        var content = wire
+        // Each piece goes out when the next is ready; the last one carries the announcement.
+        var pending: [UInt8] = []
+        try content.forEachWireChunk(
+            { (piece) throws(SMTPConnection.Failure) in
+                if !pending.isEmpty { try connection.send(pending, what: "the message") }
+                pending = piece
+            },
+            unreadable: { SMTPConnection.Failure(description: $0.description, relay: relay) })
         if let next, let announcement = announcement(of: next, on: connection) {
-            content += Self.group(announcement.commands)
+            pending += Self.group(announcement.commands)
             connection.announced = announcement
         }
-        try connection.send(content, what: "the message")
+        try connection.send(pending, what: "the message")
         let final = try connection.reply(to: "the end of the message")
         return (outcome(of: final, relay: relay), !final.closesConnection)
     }
@@ -294,10 +307,8 @@ public final class SMTPTransport: Transport {
     /// recipient, and nothing that would refuse it before it is sent.
     private func announcement(of next: Outbound, on connection: SMTPConnection) -> SMTPConnection.Announcement? {
         guard connection.capabilities.pipelining, next.envelope.recipients.count == 1 else { return nil }
-        guard case .send(let wire, let commands) = envelopeCommands(next.data, next.envelope, on: connection) else {
-            return nil
-        }
-        return SMTPConnection.Announcement(message: next, wire: wire, commands: commands)
+        guard case .send(let content, let commands) = envelopeCommands(next, on: connection) else { return nil }
+        return SMTPConnection.Announcement(message: next, content: content, commands: commands)
     }
 
     /// RSET after a refusal; false when the connection is no longer in a known state.

@@ -167,7 +167,7 @@ import Testing
         for (index, outbound) in messages.enumerated() {
             let next = index + 1 < messages.count ? messages[index + 1] : nil
             #expect(
-                reply(smtp.deliver(outbound.data, envelope: outbound.envelope, announcing: next)).hasPrefix(
+                reply(smtp.deliver(outbound, announcing: next)).hasPrefix(
                     "250 2.0.0 Ok: queued as Q\(index + 1)"))
         }
         smtp.close()
@@ -210,7 +210,7 @@ import Testing
         }
         for (index, outbound) in messages.enumerated() {
             let next = index + 1 < messages.count ? messages[index + 1] : nil
-            #expect(reply(smtp.deliver(outbound.data, envelope: outbound.envelope, announcing: next)).hasPrefix("250 "))
+            #expect(reply(smtp.deliver(outbound, announcing: next)).hasPrefix("250 "))
         }
         #expect(try server.messages().count == 5)
         #expect(server.connections == 3)
