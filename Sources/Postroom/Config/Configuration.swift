@@ -30,9 +30,12 @@ public struct Configuration: Sendable {
     /// The file holding the HMAC key for unsubscribe tokens (not readable by others).
     public static let unsubscribeKeyFile = Key(name: "unsubscribe_key_file", environment: nil, defaultValue: nil)
 
+    /// Where `deliver` sends mail: `smtp://host:port`, `smtps://...`, `sendmail:PROGRAM` or `maildir:DIR`.
+    public static let transport = Key(name: "transport", environment: nil, defaultValue: nil)
+
     /// Every key the file may contain.
     public static let knownKeys: [Key] = [
-        spool, sendingDomains, messageIDDomain, unsubscribeURL, unsubscribeMailto, unsubscribeKeyFile,
+        spool, sendingDomains, messageIDDomain, unsubscribeURL, unsubscribeMailto, unsubscribeKeyFile, transport,
     ]
 
     /// Where the file is looked for when neither `--config` nor `POSTROOM_CONFIG` names one.
