@@ -66,6 +66,8 @@ public final class Expander {
     private let suppression: SuppressionList
     /// Called as jobs are staged: (jobs so far, request name).
     public var progress: ((Int, String) -> Void)?
+    /// The requests this expander moved to `failed/`, with the reasons.
+    public private(set) var rejected: [(request: String, reason: String)] = []
 
     /// An expander over `spool`, logging to `log`.
     public init(spool: Spool, log: SpoolLog) throws(PostroomError) {
@@ -112,7 +114,7 @@ public final class Expander {
             request = try Request(parsing: try claim.read(), source: claim.path)
             try request.recipients.validateHeader()
         } catch {
-            try claim.fail(into: spool, reason: error.description, stage: "expand", log: log)
+            try reject(claim, reason: error.description)
             return nil
         }
         let expanded = spool.maildir(.expanded)
@@ -124,7 +126,7 @@ public final class Expander {
             switch event {
             case .failure(let error):
                 batch.discard()
-                try claim.fail(into: spool, reason: error.description, stage: "expand", log: log)
+                try reject(claim, reason: error.description)
                 return nil
             case .success(.job(let job)):
                 summary.candidates += 1
@@ -144,13 +146,14 @@ public final class Expander {
                 case .duplicate: summary.duplicates += 1
                 case .noContact: summary.missingContacts += 1
                 }
-                // Missing contacts are routine (most students have no emergency contact listed):
-                // the log keeps each one, stderr only the summary count.
-                log.record(
-                    MessageName(base: base), ["to": "<\(address)>", "copy": copy.rawValue, "line": String(line)],
-                    status: "skipped", detail: reason == .noContact ? "no \(copy.rawValue) address" : reason.rawValue,
-                    echo: reason == .noContact ? false : nil)
+                log.recordSkipped(request: base, line: line, copy: copy, address: address, reason: reason)
             }
+        }
+        if summary.expanded == 0 && !summary.invalid.isEmpty {
+            batch.discard()
+            let error = Request.noValidAddress(summary.invalid, source: request.recipients.source)
+            try reject(claim, reason: error.description)
+            return nil
         }
         try batch.makeDurable()
         try claim.addFlag(Self.publishingFlag)
@@ -165,6 +168,12 @@ public final class Expander {
         try claim.markDone()
         log.record(MessageName(base: base), status: "done", detail: summary.description)
         return summary
+    }
+
+    /// Moves a request that cannot be expanded to `failed/`, remembering it for the exit status.
+    private func reject(_ claim: Claim, reason: String) throws(PostroomError) {
+        try claim.fail(into: spool, reason: reason, stage: "expand", log: log)
+        rejected.append((claim.name.base, reason))
     }
 
     /// After a crash between flagging and finishing: publish the jobs still staged.

@@ -159,7 +159,7 @@ extension Request {
     /// Builds a request from files, as `postroom submit` and `expand` are given them.
     ///
     /// The recipient list and attachments are read now, so later edits to the files change
-    /// nothing; attachment types come from libmagic.
+    /// nothing; attachment types come from libmagic. A list with no valid address is refused.
     public static func fromFiles(
         template: [UInt8], recipientsPath: String, sendTo: SendTo, variables: [(name: String, value: String)],
         attachmentPaths: [String], isBulk: Bool
@@ -177,8 +177,10 @@ extension Request {
                     fileName: FileSystem.baseName(path), mediaType: MediaTypeDetector.shared.mediaType(of: content),
                     content: content))
         }
-        return try Request(
+        let request = try Request(
             template: template, recipients: list, sendTo: sendTo, variables: variables, attachments: attachments,
             isBulk: isBulk)
+        try request.checkSomeAddressIsValid()
+        return request
     }
 }
