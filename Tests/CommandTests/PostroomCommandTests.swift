@@ -88,6 +88,26 @@ import Testing
         #expect(try Files.text(directory.file("bad.eml")) == input)
     }
 
+    @Test func inspectShowsTheReasonOfAPoisonMessageInFailed() throws {
+        let spool = try directory.spool()
+        let poison = Array("not a message at all\n\nbody\n".utf8)
+        try spool.maildir(.outgoing).add(poison, as: MessageName(base: "1796000000.M1P1Q1.test"))
+        let claim = try #require(try spool.maildir(.outgoing).claim("1796000000.M1P1Q1.test"))
+        let log = try SpoolLog(path: nil, program: "deliver", echo: false)
+        try claim.fail(
+            into: spool, reason: "malformed message: line 1 is not a header field", stage: "deliver", log: log)
+        let path = spool.maildir(.failed).path(of: .cur) + "/1796000000.M1P1Q1.test:2,"
+        let result = try Run.program("postroom", ["inspect", path])
+        #expect(result.status == 65)
+        #expect(
+            result.stdout.hasPrefix(
+                "X-Postroom-Failure: malformed message: line 1 is not a header field\nX-Postroom-Failed-In: deliver\n"
+                    + "(2 control fields; the message after them does not parse: malformed message at \(path) line "))
+        // The line number counts the file as stored, failure fields (folded or not) included.
+        #expect(result.stdout.contains(": \"not a message at all\" is not a header field"))
+        #expect(result.stderr.contains("postroom inspect: malformed message at \(path) line "))
+    }
+
     @Test func inspectOfAMissingFileExits66() throws {
         let result = try Run.program("postroom", ["inspect", directory.file("nope.eml")])
         #expect(result.status == 66)
