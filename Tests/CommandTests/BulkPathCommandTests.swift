@@ -171,6 +171,49 @@ import Testing
         #expect(jobs.stderr.contains("stdin: to=<bad>, copy=self, line=3, status=skipped (invalid address)"))
     }
 
+    @Test func submitChecksTheTemplateAsRenderWill() throws {
+        let spool = try spoolWithList("email,first_name\na@example.org,Ada\n")
+        func submit(_ template: [UInt8]) throws -> ProcessResult {
+            try Run.program(
+                "postroom", ["submit", "--spool", spool.root, "--recipients", directory.file("students.csv")],
+                input: template)
+        }
+        let noFrom = try submit(Array("Subject: Hi\n\nHello {{ user.first_name }}\n".utf8))
+        #expect(noFrom.status == 65)
+        #expect(noFrom.stderr.contains("malformed template: it has no From field; add one"))
+        let badSyntax = try submit(Array("From: t@example.org\nSubject: Hi\n\nHello {% if %}\n".utf8))
+        #expect(badSyntax.status == 65)
+        #expect(Files.list(spool.maildir(.request).path(of: .new)).isEmpty)
+        let ownIDs = try submit(
+            Array("From: t@example.org\nDate: Mon, 1 Jan 2024 00:00:00 +0000\nMessage-ID: <x@y>\n\nHi\n".utf8))
+        #expect(ownIDs.status == 0)
+        #expect(
+            ownIDs.stderr.contains(
+                "warning: the template's Date, Message-ID will not be sent: every message gets its own Date and Message-ID"
+            ))
+    }
+
+    @Test func aLatin1TemplateWithoutACharsetIsRefusedNamingTheLine() throws {
+        let spool = try spoolWithList("email,first_name\na@example.org,Ada\n")
+        let latin1: [UInt8] =
+            Array("From: t@example.org\nSubject: Hi\n\nHello,\nCaf".utf8) + [0xE9] + Array(" tonight\n".utf8)
+        let refused = try Run.program(
+            "postroom", ["submit", "--spool", spool.root, "--recipients", directory.file("students.csv")],
+            input: latin1)
+        #expect(refused.status == 65)
+        #expect(
+            refused.stderr.contains("text/plain part body line 2: \"Caf\u{FFFD} tonight\" is not UTF-8"),
+            "\(refused.stderr)")
+        #expect(refused.stderr.contains("declare its charset"))
+        // Declared, the charset is honoured.
+        let declared: [UInt8] =
+            Array("From: t@example.org\nSubject: Hi\nContent-Type: text/plain; charset=iso-8859-1\n\nCaf".utf8) + [0xE9]
+            + [10]
+        let rendered = try Run.program("render", ["-"], input: Array("To: a@example.org\n".utf8) + declared)
+        #expect(rendered.status == 0, "\(rendered.stderr)")
+        #expect(try MIMEEntity(Message(parsing: Array(rendered.stdout.utf8))).text == "Café\n")
+    }
+
     @Test func expandAsAFilterWritesJobsStraightIntoTheSpool() throws {
         let spool = try spoolWithList("email,first_name\na@example.org,Ada\n")
         let result = try Run.program(

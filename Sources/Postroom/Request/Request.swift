@@ -183,4 +183,17 @@ extension Request {
         try request.checkSomeAddressIsValid()
         return request
     }
+
+    /// Compiles the template as `render` will and checks its From, so a template that could
+    /// never render is refused at submission. Returns warnings for fields `render` replaces.
+    public func checkTemplate() throws(PostroomError) -> [String] {
+        let compiled = try MessageTemplate(template, source: "the template")
+        _ = try compiled.sender()
+        let replaced = compiled.replacedFieldNames
+        guard !replaced.isEmpty else { return [] }
+        return [
+            "the template's \(replaced.joined(separator: ", ")) will not be sent: every message gets its own "
+                + "Date and Message-ID, and only its one recipient in To (see postroom-render(8))"
+        ]
+    }
 }
