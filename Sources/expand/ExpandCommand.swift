@@ -47,7 +47,8 @@ struct ExpandCommand: ParsableCommand {
                 {
                     summaries.append(summary)
                 }
-                try log.sync()
+                // Submitted and expanded: a failing exit now would make the caller submit it again.
+                log.syncReportingFailure()
             } else {
                 summaries = try expander.run()
             }

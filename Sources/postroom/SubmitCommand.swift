@@ -20,7 +20,8 @@ struct SubmitCommand: ParsableCommand {
             let spool = try options.openSpool()
             let log = try SpoolLog(path: spool.logPath, program: "submit", echo: false)
             let name = try Expander(spool: spool, log: log).submit(try request.request())
-            try log.sync()
+            // The request is durable: a failing exit now would make the application submit it again.
+            log.syncReportingFailure()
             StandardStream.write(name.fileName + "\n", to: 1)
         }
     }
