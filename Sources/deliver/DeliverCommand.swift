@@ -195,18 +195,18 @@ struct DeliverCommand: ParsableCommand {
     ) throws(PostroomError) -> @Sendable () throws(PostroomError) -> Transport {
         let choice = try TransportChoice.choose(
             smtp: smtp, sendmail: sendmail, maildir: maildir, configuration: configuration)
-        let smtp: String
+        let relay: String
         switch choice {
         case .sendmail(let program):
             return { () throws(PostroomError) in try SendmailTransport(program: program) }
         case .maildir(let path):
             return { () throws(PostroomError) in try MaildirTransport(path: path) }
-        case .smtp(let url): smtp = url
+        case .smtp(let url): relay = url
         }
         guard let policy = SMTPTransport.TLSPolicy(rawValue: tls) else {
             throw .usage("--tls must be required, opportunistic or off, not \"\(tls)\"")
         }
-        var settings = SMTPTransport.Settings(url: smtp)
+        var settings = SMTPTransport.Settings(url: relay)
         settings.tls = policy
         settings.username = user
         settings.caFile = caFile
