@@ -14,9 +14,9 @@ echo "== submit examples/welcome.eml to examples/students.csv (students and guar
 echo "== expand"
 "$BIN/expand"
 echo "== render"
-"$BIN/render" --queue
-echo "== deliver (into the local maildir $SPOOL/mailbox)"
-"$BIN/deliver" --once
+"$BIN/render"
+echo "== deliver (into the local maildir $SPOOL/mailbox; a real setup names a relay with --smtp)"
+"$BIN/deliver" --once --maildir "$SPOOL/mailbox"
 echo
 "$BIN/postroom" status
 # A glob, not `ls | head`: under pipefail, head closing the pipe early fails the script.

@@ -46,6 +46,14 @@ public func runReportingErrors(_ program: String, _ body: () throws(PostroomErro
     }
 }
 
+/// Checks a numeric option against `range`: a usage error (exit 64) names the option and the range.
+public func checkRange(_ option: String, _ value: Int, _ range: ClosedRange<Int>) throws(PostroomError) {
+    guard !range.contains(value) else { return }
+    let bounds =
+        range.upperBound == Int.max ? "at least \(range.lowerBound)" : "from \(range.lowerBound) to \(range.upperBound)"
+    throw .usage("\(option) must be \(bounds), not \(value)")
+}
+
 /// Writes one line to standard error.
 public func printError(_ line: String) {
     var text = line

@@ -32,17 +32,20 @@ public struct RequestOptions: ParsableArguments {
 
     public init() {}
 
-    /// The request: the template from standard input, the rest from these options.
+    /// The request: the template from standard input, the rest from these options, checked as
+    /// far as it can be before expansion (warnings go to standard error).
     public func request() throws(PostroomError) -> Request {
         guard let recipients else { throw .usage("--recipients FILE is required") }
         let sendTo = try SendTo(parsing: sendTo)
         var parsed: [(name: String, value: String)] = []
         for text in variables { parsed.append(try Request.variable(text)) }
         let template = try MessageFile.readStandardInput()
-        return try Request.fromFiles(
+        let request = try Request.fromFiles(
             template: template, recipientsPath: recipients, sendTo: sendTo, variables: parsed,
             attachmentPaths: attachments,
             isBulk: !notBulk)
+        for warning in try request.checkTemplate() { printError("warning: \(warning)") }
+        return request
     }
 }
 

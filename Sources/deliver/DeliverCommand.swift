@@ -8,8 +8,8 @@ struct DeliverCommand: ParsableCommand {
         commandName: "deliver",
         abstract: "Send messages from outgoing/ (and due ones from deferred/) to a mail server.",
         discussion: """
-            Without --smtp, delivers into a local maildir (SPOOL/mailbox, or --maildir), so the \
-            pipeline runs on a machine with no mail server. See postroom-deliver(8).
+            The transport must be chosen: --smtp, --sendmail, --maildir (a local maildir, to try \
+            postroom out), or 'transport' in postroom.conf. See postroom-deliver(8).
             """)
 
     @OptionGroup var options: SpoolOptions
@@ -21,7 +21,7 @@ struct DeliverCommand: ParsableCommand {
         help: ArgumentHelp("Pipe each message into this sendmail-compatible program instead.", valueName: "program"))
     var sendmail: String?
 
-    @Option(help: ArgumentHelp("Deliver into this maildir instead of over SMTP.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Deliver into this local maildir instead (trying postroom out).", valueName: "dir"))
     var maildir: String?
 
     @Option(help: ArgumentHelp("STARTTLS on smtp:// URLs: required, opportunistic or off.", valueName: "policy"))
@@ -104,6 +104,13 @@ struct DeliverCommand: ParsableCommand {
     @Option(name: .customLong("healthcheck-timeout"), help: "Seconds the ping may take.")
     var healthcheckTimeout = 10
 
+    @Option(
+        name: .customLong("healthcheck-report"),
+        help: ArgumentHelp(
+            "How a failed pass shows: fail (URL/fail), exit-status (URL/75) or uptime-kuma (status=down).",
+            valueName: "style"))
+    var healthcheckReport = "fail"
+
     @Flag(help: "Drain what is due and exit (the default; for cron).")
     var once = false
 
@@ -136,12 +143,17 @@ struct DeliverCommand: ParsableCommand {
             }
             let configuration = try options.configuration()
             let spool = try Spool.open(configuration.spool(flag: options.spool).root)
-            guard connections >= 1 else { throw .usage("--connections must be at least 1") }
+            try checkNumbers()
+            guard let report = HealthCheck.Report(rawValue: healthcheckReport) else {
+                let styles = HealthCheck.Report.allCases.map(\.rawValue).joined(separator: ", ")
+                throw .usage("--healthcheck-report must be one of \(styles), not \"\(healthcheckReport)\"")
+            }
             let healthCheck = try healthcheckURL.map { (url) throws(PostroomError) in
                 try HealthCheck(
-                    url: url, method: healthcheckMethod, expectedStatus: healthcheckStatus, timeout: healthcheckTimeout)
+                    url: url, method: healthcheckMethod, expectedStatus: healthcheckStatus, timeout: healthcheckTimeout,
+                    report: report)
             }
-            let makeTransport = try transportFactory(spool: spool)
+            let makeTransport = try transportFactory(configuration: configuration)
             _ = try makeTransport().close()  // check the settings before touching the queue
             let log = try SpoolLog(path: spool.logPath, program: "deliver")
             let stage = DeliverStage(spool: spool, log: log, makeTransport: makeTransport)
@@ -151,8 +163,11 @@ struct DeliverCommand: ParsableCommand {
             stage.limits = try MessageLimits.configured(configuration, messageSizeFlag: messageSizeLimit)
             stage.failureReports = failureReports
             if let rate {
-                guard let value = Double(rate.hasSuffix("/s") ? String(rate.dropLast(2)) : rate), value > 0 else {
-                    throw .usage("--rate needs messages per second, such as 10/s, not \"\(rate)\"")
+                // At least one a day, so the pause between sends stays a number of seconds.
+                guard let value = Double(rate.hasSuffix("/s") ? String(rate.dropLast(2)) : rate),
+                    value.isFinite, value >= 1.0 / 86_400
+                else {
+                    throw .usage("--rate needs messages per second (at least 1/86400), such as 10/s, not \"\(rate)\"")
                 }
                 stage.rate = value
             }
@@ -160,7 +175,6 @@ struct DeliverCommand: ParsableCommand {
             stage.bounceAddress = bounceAddress
             stage.maximumMessages = maxMessages
             guard !(watch && once) else { throw .usage("choose --once or --watch") }
-            guard interval >= 1 else { throw .usage("--interval must be at least 1 second") }
             let watcher = watch ? try QueueWatcher(spool: spool) : nil
             while true {
                 watcher?.discardArrivals()
@@ -168,7 +182,8 @@ struct DeliverCommand: ParsableCommand {
                 if let retention { try stage.pruneSent(olderThan: retention) }
                 var line = "sent \(summary.sent), deferred \(summary.deferred), failed \(summary.failed)"
                 if let reason = summary.stoppedEarly { line += "; stopped early: \(reason)" }
-                if let healthCheck, let problem = healthCheck.ping(summary: line) {
+                let passStatus = summary.stoppedEarly == nil ? Sysexit.ok : .tempFail
+                if let healthCheck, let problem = healthCheck.ping(summary: line, exitStatus: passStatus.rawValue) {
                     log.record(
                         nil, ["url": healthCheck.url], status: "warning", detail: "health check failed: \(problem)")
                 }
@@ -190,22 +205,34 @@ struct DeliverCommand: ParsableCommand {
         }
     }
 
-    private func transportFactory(spool: Spool) throws(PostroomError) -> @Sendable () throws(PostroomError) -> Transport
-    {
-        if [smtp, sendmail, maildir].compactMap({ $0 }).count > 1 {
-            throw .usage("choose one of --smtp, --sendmail and --maildir")
-        }
-        if let sendmail {
-            return { () throws(PostroomError) in try SendmailTransport(program: sendmail) }
-        }
-        guard let smtp else {
-            let path = maildir ?? spool.root + "/mailbox"
+    /// Numbers from the command line, kept in ranges where no later arithmetic on them can overflow.
+    private func checkNumbers() throws(PostroomError) {
+        try checkRange("--connections", connections, 1...256)
+        try checkRange("--connect-timeout", connectTimeout, 1...86_400)
+        try checkRange("--reply-timeout", replyTimeout, 1...86_400)
+        try checkRange("--timeout", timeout, 1...86_400)
+        try checkRange("--healthcheck-timeout", healthcheckTimeout, 1...3_600)
+        try checkRange("--interval", interval, 1...604_800)
+        if let maxMessages { try checkRange("--max-messages", maxMessages, 0...Int.max) }
+    }
+
+    private func transportFactory(
+        configuration: Configuration
+    ) throws(PostroomError) -> @Sendable () throws(PostroomError) -> Transport {
+        let choice = try TransportChoice.choose(
+            smtp: smtp, sendmail: sendmail, maildir: maildir, configuration: configuration)
+        let relay: String
+        switch choice {
+        case .sendmail(let program):
+            return { () throws(PostroomError) in try SendmailTransport(program: program) }
+        case .maildir(let path):
             return { () throws(PostroomError) in try MaildirTransport(path: path) }
+        case .smtp(let url): relay = url
         }
         guard let policy = SMTPTransport.TLSPolicy(rawValue: tls) else {
             throw .usage("--tls must be required, opportunistic or off, not \"\(tls)\"")
         }
-        var settings = SMTPTransport.Settings(url: smtp)
+        var settings = SMTPTransport.Settings(url: relay)
         settings.tls = policy
         settings.username = user
         settings.caFile = caFile

@@ -29,7 +29,9 @@ struct ExpandCommand: ParsableCommand {
                 guard request.attachments.isEmpty else {
                     throw .usage("--stdout cannot carry --attach; submit into the spool instead")
                 }
-                try JobStream.write(try request.request(), suppression: SuppressionList(text: ""))
+                try JobStream.write(
+                    try request.request(), suppression: SuppressionList(text: ""),
+                    log: SpoolLog(path: nil, program: "expand"))
                 return
             }
             let configuration = try options.configuration()
@@ -47,12 +49,20 @@ struct ExpandCommand: ParsableCommand {
                 {
                     summaries.append(summary)
                 }
-                try log.sync()
+                // Submitted and expanded: a failing exit now would make the caller submit it again.
+                log.syncReportingFailure()
             } else {
                 summaries = try expander.run()
             }
             bar.finish()
             for summary in summaries { StandardStream.write("\(summary.request): \(summary)\n", to: 1) }
+            // The others were expanded; a request moved to failed/ is still an error for whoever submitted it.
+            if let first = expander.rejected.first {
+                let more = expander.rejected.count > 1 ? " (and \(expander.rejected.count - 1) more)" : ""
+                throw .malformed(
+                    what: "request", location: first.request,
+                    reason: "moved to failed/\(more): \(first.reason)")
+            }
         }
     }
 }

@@ -23,7 +23,8 @@ struct SubmitCommand: ParsableCommand {
             let expander = try Expander(spool: spool, log: log)
             expander.limits = try MessageLimits.configured(configuration)
             let name = try expander.submit(try request.request())
-            try log.sync()
+            // The request is durable: a failing exit now would make the application submit it again.
+            log.syncReportingFailure()
             StandardStream.write(name.fileName + "\n", to: 1)
         }
     }

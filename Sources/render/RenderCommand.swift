@@ -8,9 +8,9 @@ struct RenderCommand: ParsableCommand {
         commandName: "render",
         abstract: "Render jobs into finished MIME messages.",
         discussion: """
-            Renders every job in the spool's expanded/new/ into outgoing/. When standard input \
-            is a pipe or a file (or with --filter), renders that one message to standard \
-            output instead. See postroom-render(8).
+            Renders every job in the spool's expanded/new/ into outgoing/. With - or --filter, \
+            renders the one message on standard input to standard output instead (a pipe on \
+            standard input alone does not: cron gives every job one). See postroom-render(8).
             """)
 
     @OptionGroup var options: SpoolOptions
@@ -23,11 +23,14 @@ struct RenderCommand: ParsableCommand {
     @Flag(name: .customLong("allow-missing"), help: "Render values the data lacks as empty instead of failing the job.")
     var allowMissing = false
 
-    @Flag(help: "Render standard input to standard output even if it is not a pipe.")
+    @Flag(help: "Render the message on standard input to standard output (the same as -).")
     var filter = false
 
-    @Flag(help: "Work on the spool even if standard input is a pipe.")
+    @Flag(help: "Work on the spool (the default; accepted for older scripts).")
     var queue = false
+
+    @Argument(help: ArgumentHelp("- to render standard input to standard output.", valueName: "-"))
+    var input: String?
 
     @Option(help: "Render with this many threads (default: one per processor).")
     var workers: Int?
@@ -38,7 +41,11 @@ struct RenderCommand: ParsableCommand {
             let renderer = try Renderer.configured(configuration, allowsMissing: allowMissing)
             var extra: [(name: String, value: String)] = []
             for text in variables { extra.append(try Request.variable(text)) }
-            if filter || (!queue && Terminal.standardInputHasData) {
+            if let input, input != "-" {
+                throw .usage("the only argument render takes is - (standard input), not \"\(input)\"")
+            }
+            guard !(queue && (filter || input != nil)) else { throw .usage("choose --queue or --filter (-)") }
+            if filter || input == "-" {
                 let message = try StandaloneRender.render(
                     try MessageFile.readStandardInput(), renderer: renderer, variables: extra)
                 OutputStream.writeAll(message.bytes, to: 1)

@@ -92,6 +92,128 @@ import Testing
         #expect(Files.list(spool.maildir(.request).path(of: .new)).isEmpty)
     }
 
+    @Test func renderUnderCronRendersTheSpoolThoughStandardInputIsAPipe() throws {
+        let spool = try spoolWithList("email,first_name\na@example.org,Ada\n")
+        let env = ["POSTROOM_SPOOL": spool.root]
+        let expand = try Run.program(
+            "expand", ["--recipients", directory.file("students.csv"), "--var", "program.niceName=S"],
+            input: Array(Self.template.utf8), environment: env)
+        #expect(expand.status == 0, "\(expand.stderr)")
+        // Run.program gives the child a pipe on standard input, as cron does.
+        let render = try Run.program("render", [], environment: env)
+        #expect(render.status == 0, "\(render.stderr)")
+        #expect(render.stdout == "rendered 1\n")
+        #expect(Files.list(spool.maildir(.outgoing).path(of: .new)).count == 1)
+        #expect(try Run.program("render", ["--queue", "-"], environment: env).status == 64)
+        #expect(try Run.program("render", ["job.eml"], environment: env).status == 64)
+    }
+
+    @Test func columnNamesAreMatchedInAnyCase() throws {
+        let spool = try spoolWithList("Email,First_Name,Guardian_Email\na@example.org,Ada,GA@example.org\n")
+        let env = ["POSTROOM_SPOOL": spool.root]
+        let expand = try Run.program(
+            "expand",
+            [
+                "--recipients", directory.file("students.csv"), "--send-to", "self,guardian", "--var",
+                "program.niceName=S",
+            ],
+            input: Array(Self.template.utf8), environment: env)
+        #expect(expand.status == 0, "\(expand.stderr)")
+        #expect(expand.stdout.hasSuffix(": expanded 2 of 2\n"))
+        #expect(try Run.program("render", [], environment: env).stdout == "rendered 2\n")
+        let outgoing = spool.maildir(.outgoing).path(of: .new)
+        let first = try Message(parsing: try Files.read(outgoing + "/" + Files.list(outgoing)[0]))
+        #expect(first.value(of: "Subject") == "Welcome Ada to S")
+        #expect(first.value(of: "To") == "\"Ada\" <a@example.org>")
+        // JSON Lines keys too.
+        try Files.write(directory.file("list.jsonl"), #"{"EMAIL": "b@example.org", "FIRST_NAME": "Bo"}"# + "\n")
+        let jobs = try Run.program(
+            "expand", ["--stdout", "--recipients", directory.file("list.jsonl"), "--var", "program.niceName=S"],
+            input: Array(Self.template.utf8))
+        #expect(jobs.status == 0, "\(jobs.stderr)")
+        #expect(jobs.stdout.contains("b@example.org"))
+    }
+
+    @Test func aListWithNoValidAddressIsAnErrorNotASuccess() throws {
+        let spool = try spoolWithList("email,first_name\nnot-an-address,Ada\n,Bo\n")
+        let submit = try Run.program(
+            "postroom", ["submit", "--spool", spool.root, "--recipients", directory.file("students.csv")],
+            input: Array(Self.template.utf8))
+        #expect(submit.status == 65)
+        #expect(
+            submit.stderr.contains(
+                "no copy has a valid address (2 invalid: line 2 \"not-an-address\", line 3 (empty)); check that the 'email' column"
+            ), "\(submit.stderr)")
+        #expect(Files.list(spool.maildir(.request).path(of: .new)).isEmpty)
+        // A request written by another program is expanded to nothing: it fails, and expand says so.
+        let request = try Request(
+            template: Array(Self.template.utf8),
+            recipients: RecipientList(
+                bytes: Array(try Files.read(directory.file("students.csv"))), format: .csv, source: "students.csv"),
+            sendTo: .selfOnly)
+        try spool.maildir(.request).add(try request.encoded(seed: "x"), as: MessageName(base: "1796000000.M1P1Q1.app"))
+        let expand = try Run.program("expand", ["--spool", spool.root])
+        #expect(expand.status == 65)
+        #expect(expand.stderr.contains("expand: malformed request at 1796000000.M1P1Q1.app: moved to failed/: "))
+        let failed = spool.maildir(.failed).path(of: .cur)
+        #expect(Files.list(failed) == ["1796000000.M1P1Q1.app:2,"])
+        let message = try Message(parsing: try Files.read(failed + "/1796000000.M1P1Q1.app:2,"))
+        #expect(message.control(.failure)?.contains("no copy has a valid address") == true)
+        #expect(Files.list(spool.maildir(.expanded).path(of: .new)).isEmpty)
+    }
+
+    @Test func expandToStdoutReportsTheCopiesItSkips() throws {
+        try Files.write(directory.file("students.csv"), "email,first_name\na@example.org,Ada\nbad,Bo\n")
+        let jobs = try Run.program(
+            "expand", ["--stdout", "--recipients", directory.file("students.csv"), "--var", "program.niceName=S"],
+            input: Array(Self.template.utf8))
+        #expect(jobs.status == 0)
+        #expect(jobs.stderr.contains("stdin: to=<bad>, copy=self, line=3, status=skipped (invalid address)"))
+    }
+
+    @Test func submitChecksTheTemplateAsRenderWill() throws {
+        let spool = try spoolWithList("email,first_name\na@example.org,Ada\n")
+        func submit(_ template: [UInt8]) throws -> ProcessResult {
+            try Run.program(
+                "postroom", ["submit", "--spool", spool.root, "--recipients", directory.file("students.csv")],
+                input: template)
+        }
+        let noFrom = try submit(Array("Subject: Hi\n\nHello {{ user.first_name }}\n".utf8))
+        #expect(noFrom.status == 65)
+        #expect(noFrom.stderr.contains("malformed template: it has no From field; add one"))
+        let badSyntax = try submit(Array("From: t@example.org\nSubject: Hi\n\nHello {% if %}\n".utf8))
+        #expect(badSyntax.status == 65)
+        #expect(Files.list(spool.maildir(.request).path(of: .new)).isEmpty)
+        let ownIDs = try submit(
+            Array("From: t@example.org\nDate: Mon, 1 Jan 2024 00:00:00 +0000\nMessage-ID: <x@y>\n\nHi\n".utf8))
+        #expect(ownIDs.status == 0)
+        #expect(
+            ownIDs.stderr.contains(
+                "warning: the template's Date, Message-ID will not be sent: every message gets its own Date and Message-ID"
+            ))
+    }
+
+    @Test func aLatin1TemplateWithoutACharsetIsRefusedNamingTheLine() throws {
+        let spool = try spoolWithList("email,first_name\na@example.org,Ada\n")
+        let latin1: [UInt8] =
+            Array("From: t@example.org\nSubject: Hi\n\nHello,\nCaf".utf8) + [0xE9] + Array(" tonight\n".utf8)
+        let refused = try Run.program(
+            "postroom", ["submit", "--spool", spool.root, "--recipients", directory.file("students.csv")],
+            input: latin1)
+        #expect(refused.status == 65)
+        #expect(
+            refused.stderr.contains("text/plain part body line 2: \"Caf\u{FFFD} tonight\" is not UTF-8"),
+            "\(refused.stderr)")
+        #expect(refused.stderr.contains("declare its charset"))
+        // Declared, the charset is honoured.
+        let declared: [UInt8] =
+            Array("From: t@example.org\nSubject: Hi\nContent-Type: text/plain; charset=iso-8859-1\n\nCaf".utf8) + [0xE9]
+            + [10]
+        let rendered = try Run.program("render", ["-"], input: Array("To: a@example.org\n".utf8) + declared)
+        #expect(rendered.status == 0, "\(rendered.stderr)")
+        #expect(try MIMEEntity(Message(parsing: Array(rendered.stdout.utf8))).text == "Café\n")
+    }
+
     @Test func expandAsAFilterWritesJobsStraightIntoTheSpool() throws {
         let spool = try spoolWithList("email,first_name\na@example.org,Ada\n")
         let result = try Run.program(
@@ -114,7 +236,7 @@ import Testing
         var lines = jobs.stdout.components(separatedBy: "\n")
         lines.removeFirst()
         let job = lines.joined(separator: "\n").replacingOccurrences(of: "\n\n\n", with: "\n\n")
-        let rendered = try Run.program("render", ["--filter"], input: Array(job.utf8))
+        let rendered = try Run.program("render", ["-"], input: Array(job.utf8))
         #expect(rendered.status == 0, "\(rendered.stderr)")
         let message = try Message(parsing: Array(rendered.stdout.utf8))
         #expect(message.decodedValue(of: "Subject") == "Welcome Zoë to Splash")

@@ -181,9 +181,32 @@ import Testing
         #expect(result.stderr.contains("pass stopped after 5 connection failures in a row"))
     }
 
-    @Test func withoutARelayMessagesGoToTheLocalMaildir() throws {
-        let (spool, _) = try spool(messages: 2)
+    @Test func withoutATransportDeliverRefusesWith78AndSaysHowToChoose() throws {
+        let (spool, names) = try spool(messages: 2)
         let result = try Run.program("deliver", ["--spool", spool.root])
+        #expect(result.status == 78)
+        #expect(result.stderr.contains("deliver does not know where to send mail: give --smtp"))
+        #expect(result.stderr.contains("--maildir DIR") && result.stderr.contains("'transport' in postroom.conf"))
+        #expect(Files.list(spool.maildir(.outgoing).path(of: .new)) == names.sorted())
+        #expect(!FileManager.default.fileExists(atPath: spool.root + "/mailbox"))
+        #expect(!((try? Files.text(spool.logPath)) ?? "").contains("status=sent"))
+    }
+
+    @Test func theConfigurationFileCanChooseTheTransport() throws {
+        let (spool, _) = try spool(messages: 1)
+        try Files.write(directory.file("postroom.conf"), "transport = maildir:\(directory.file("box"))\n")
+        let result = try Run.program("deliver", ["--spool", spool.root, "--config", directory.file("postroom.conf")])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(Files.list(directory.file("box/new")).count == 1)
+        try Files.write(directory.file("bad.conf"), "transport = relay.example.org\n")
+        let bad = try Run.program("deliver", ["--spool", spool.root, "--config", directory.file("bad.conf")])
+        #expect(bad.status == 78)
+        #expect(bad.stderr.contains("\"relay.example.org\" is not a transport: use smtp://host:port"))
+    }
+
+    @Test func theMaildirTransportDeliversLocally() throws {
+        let (spool, _) = try spool(messages: 2)
+        let result = try Run.program("deliver", ["--spool", spool.root, "--maildir", spool.root + "/mailbox"])
         #expect(result.status == 0)
         let delivered = Files.list(spool.root + "/mailbox/new")
         #expect(delivered.count == 2)
@@ -286,7 +309,8 @@ import Testing
         let result = try Run.program(
             "deliver",
             [
-                "--spool", spool.root, "--healthcheck-url", "http://127.0.0.1:\(port)/ping/abc", "--healthcheck-method",
+                "--spool", spool.root, "--maildir", spool.root + "/mailbox", "--healthcheck-url",
+                "http://127.0.0.1:\(port)/ping/abc", "--healthcheck-method",
                 "POST",
             ])
         #expect(result.status == 0)
@@ -300,14 +324,20 @@ import Testing
         let (spool, _) = try spool(messages: 1)
         let result = try Run.program(
             "deliver",
-            ["--spool", spool.root, "--healthcheck-url", "http://127.0.0.1:\(port)/", "--healthcheck-method", "HEAD"])
+            [
+                "--spool", spool.root, "--maildir", spool.root + "/mailbox", "--healthcheck-url",
+                "http://127.0.0.1:\(port)/", "--healthcheck-method", "HEAD",
+            ])
         #expect(result.status == 0)
         #expect(result.stdout == "sent 1, deferred 0, failed 0\n")
         #expect(result.stderr.contains("status=warning (health check failed: HTTP status 503)"))
         #expect(try Files.text(directory.file("requests")) == "HEAD / \n")
         let bad = try Run.program(
             "deliver",
-            ["--spool", spool.root, "--healthcheck-url", "http://127.0.0.1:\(port)/", "--healthcheck-method", "PUT"])
+            [
+                "--spool", spool.root, "--maildir", spool.root + "/mailbox", "--healthcheck-url",
+                "http://127.0.0.1:\(port)/", "--healthcheck-method", "PUT",
+            ])
         #expect(bad.status == 64)
     }
 
@@ -358,26 +388,34 @@ import Testing
     @Test func theRateLimitSpacesMessagesOut() throws {
         let (spool, _) = try spool(messages: 6)
         let start = Date()
-        let result = try Run.program("deliver", ["--spool", spool.root, "--rate", "10/s"])
+        let result = try Run.program(
+            "deliver", ["--spool", spool.root, "--maildir", spool.root + "/mailbox", "--rate", "10/s"])
         #expect(result.stdout == "sent 6, deferred 0, failed 0\n")
         // Six sends at 10/s need at least five gaps of 0.1 s; no upper bound (the machine is shared).
         #expect(Date().timeIntervalSince(start) >= 0.5)
-        #expect(try Run.program("deliver", ["--spool", spool.root, "--rate", "fast"]).status == 64)
+        #expect(
+            try Run.program("deliver", ["--spool", spool.root, "--maildir", spool.root + "/mailbox", "--rate", "fast"])
+                .status == 64)
     }
 
     @Test func retainSentPrunesOldRecordsButNeverFailed() throws {
         let spool = try directory.spool()
         try Files.write(spool.maildir(.sent).path(of: .cur) + "/old:2,", "x")
         try Files.write(spool.maildir(.failed).path(of: .cur) + "/kept:2,", "x")
-        let keep = try Run.program("deliver", ["--spool", spool.root, "--retain-sent", "1h"])
+        let keep = try Run.program(
+            "deliver", ["--spool", spool.root, "--maildir", spool.root + "/mailbox", "--retain-sent", "1h"])
         #expect(keep.status == 0)
         #expect(Files.list(spool.maildir(.sent).path(of: .cur)) == ["old:2,"])
-        let prune = try Run.program("deliver", ["--spool", spool.root, "--retain-sent", "0s"])
+        let prune = try Run.program(
+            "deliver", ["--spool", spool.root, "--maildir", spool.root + "/mailbox", "--retain-sent", "0s"])
         #expect(prune.status == 0)
         #expect(Files.list(spool.maildir(.sent).path(of: .cur)).isEmpty)
         #expect(Files.list(spool.maildir(.failed).path(of: .cur)) == ["kept:2,"])
         #expect(try Files.text(spool.logPath).contains("status=pruned (removed 1 records older than 0s from sent/)"))
-        #expect(try Run.program("deliver", ["--spool", spool.root, "--retain-sent", "a while"]).status == 64)
+        #expect(
+            try Run.program(
+                "deliver", ["--spool", spool.root, "--maildir", spool.root + "/mailbox", "--retain-sent", "a while"]
+            ).status == 64)
     }
 
     @Test func watchDeliversNewMessagesWithoutBusyLooping() throws {
@@ -386,7 +424,8 @@ import Testing
         try spool.maildir(.deferred).add(
             Array(message(9).utf8), as: MessageName(base: "1795000000.M9P1Q9.test"),
             modificationTime: Timestamp.now().seconds + 3600)
-        let watcher = try Run.start("deliver", ["--spool", spool.root, "--watch", "--interval", "30"])
+        let watcher = try Run.start(
+            "deliver", ["--spool", spool.root, "--maildir", spool.root + "/mailbox", "--watch", "--interval", "30"])
         defer { Run.kill9(watcher.0) }
         Thread.sleep(forTimeInterval: 1)
         try spool.maildir(.outgoing).add(Array(message(1).utf8), as: MessageName(base: "1795000000.M1P1Q1.test"))

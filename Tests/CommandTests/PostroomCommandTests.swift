@@ -88,6 +88,50 @@ import Testing
         #expect(try Files.text(directory.file("bad.eml")) == input)
     }
 
+    @Test func inspectShowsTheReasonOfAPoisonMessageInFailed() throws {
+        let spool = try directory.spool()
+        let poison = Array("not a message at all\n\nbody\n".utf8)
+        try spool.maildir(.outgoing).add(poison, as: MessageName(base: "1796000000.M1P1Q1.test"))
+        let claim = try #require(try spool.maildir(.outgoing).claim("1796000000.M1P1Q1.test"))
+        let log = try SpoolLog(path: nil, program: "deliver", echo: false)
+        try claim.fail(
+            into: spool, reason: "malformed message: line 1 is not a header field", stage: "deliver", log: log)
+        let path = spool.maildir(.failed).path(of: .cur) + "/1796000000.M1P1Q1.test:2,"
+        let result = try Run.program("postroom", ["inspect", path])
+        #expect(result.status == 65)
+        #expect(
+            result.stdout.hasPrefix(
+                "X-Postroom-Failure: malformed message: line 1 is not a header field\nX-Postroom-Failed-In: deliver\n"
+                    + "(2 control fields; the message after them does not parse: malformed message at \(path) line "))
+        // The line number counts the file as stored, failure fields (folded or not) included.
+        #expect(result.stdout.contains(": \"not a message at all\" is not a header field"))
+        #expect(result.stderr.contains("postroom inspect: malformed message at \(path) line "))
+    }
+
+    @Test func aLogThatCannotBeWrittenIsReportedWithoutLosingOrRepeatingMail() throws {
+        let spool = try directory.spool()
+        try Files.remove(spool.logPath)
+        try FileManager.default.createSymbolicLink(atPath: spool.logPath, withDestinationPath: "/dev/full")
+        // submit: the request is durable, so the exit stays 0 (a failure would make the app submit again).
+        try Files.write(directory.file("list.csv"), "email\na@example.org\n")
+        let submit = try Run.program(
+            "postroom", ["submit", "--spool", spool.root, "--recipients", directory.file("list.csv")],
+            input: Array("From: t@example.org\nSubject: s\n\nhi\n".utf8))
+        #expect(submit.status == 0)
+        #expect(
+            submit.stderr.contains("submit: cannot append to \(spool.logPath) (No space left on device); the line: "))
+        #expect(submit.stderr.contains("status=submitted"))
+        #expect(Files.list(spool.maildir(.request).path(of: .new)).count == 1)
+        // A stage over the spool: the work is done once, each lost line is on stderr, and the exit says so.
+        let expand = try Run.program("expand", ["--spool", spool.root])
+        #expect(expand.status == 75)
+        #expect(expand.stderr.contains("the line: ") && expand.stderr.contains("status=done (expanded 1 of 1)"))
+        #expect(expand.stderr.contains("expand: cannot append to \(spool.logPath): No space left on device"))
+        #expect(Files.list(spool.maildir(.expanded).path(of: .new)).count == 1)
+        #expect(try Run.program("expand", ["--spool", spool.root]).status == 0)
+        #expect(Files.list(spool.maildir(.expanded).path(of: .new)).count == 1)
+    }
+
     @Test func inspectOfAMissingFileExits66() throws {
         let result = try Run.program("postroom", ["inspect", directory.file("nope.eml")])
         #expect(result.status == 66)

@@ -35,9 +35,12 @@ public struct Configuration: Sendable {
     /// The largest header section in bytes (0: no limit); Postfix's name and default.
     public static let headerSizeLimit = Key(name: "header_size_limit", environment: nil, defaultValue: "102400")
 
+    /// Where `deliver` sends mail: `smtp://host:port`, `smtps://...`, `sendmail:PROGRAM` or `maildir:DIR`.
+    public static let transport = Key(name: "transport", environment: nil, defaultValue: nil)
+
     /// Every key the file may contain.
     public static let knownKeys: [Key] = [
-        spool, sendingDomains, messageIDDomain, unsubscribeURL, unsubscribeMailto, unsubscribeKeyFile,
+        spool, sendingDomains, messageIDDomain, unsubscribeURL, unsubscribeMailto, unsubscribeKeyFile, transport,
         messageSizeLimit, headerSizeLimit,
     ]
 

@@ -25,8 +25,6 @@ public enum PostroomError: Error, Sendable, Equatable, CustomStringConvertible {
     case io(operation: String, path: String, errno: Int32)
     /// A condition that may clear by itself: disk full, server down.
     case temporary(String)
-    /// A secret or spool with the wrong permissions.
-    case permission(path: String, reason: String)
     /// The configuration is wrong: `location` is the file and line when known.
     case configuration(location: String?, reason: String)
 
@@ -41,7 +39,6 @@ public enum PostroomError: Error, Sendable, Equatable, CustomStringConvertible {
         case .cannotCreate(_, let code): Self.isTransient(code) ? .tempFail : .cantCreate
         case .io(_, _, let code): Self.isTransient(code) ? .tempFail : .ioError
         case .temporary: .tempFail
-        case .permission: .noPermission
         case .configuration: .config
         }
     }
@@ -72,8 +69,6 @@ public enum PostroomError: Error, Sendable, Equatable, CustomStringConvertible {
             return "cannot \(operation) \(path): \(Self.describe(code))\(Self.advice(code, path: path))"
         case .temporary(let text):
             return "\(text); try again later"
-        case .permission(let path, let reason):
-            return "\(path): \(reason)"
         case .configuration(let location, let reason):
             let place = location.map { "\($0): " } ?? ""
             return "configuration error: \(place)\(reason)"

@@ -23,8 +23,6 @@ public enum Sysexit: Int32, Sendable, CaseIterable {
     case ioError = 74
     /// A temporary failure: try again later (disk full, server down).
     case tempFail = 75
-    /// Permission denied: a secret file is readable by others, or the spool is not writable.
-    case noPermission = 77
     /// The configuration is wrong.
     case config = 78
 
@@ -41,7 +39,6 @@ public enum Sysexit: Int32, Sendable, CaseIterable {
         case .cantCreate: "EX_CANTCREAT"
         case .ioError: "EX_IOERR"
         case .tempFail: "EX_TEMPFAIL"
-        case .noPermission: "EX_NOPERM"
         case .config: "EX_CONFIG"
         }
     }

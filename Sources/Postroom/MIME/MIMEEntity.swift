@@ -45,6 +45,37 @@ public struct MIMEEntity: Sendable {
         Charset.decode(decodedBody, charset: contentType[parameter: "charset"] ?? "us-ascii")
     }
 
+    /// The body as text, refusing bytes its charset does not allow (UTF-8 when none is
+    /// declared) with the line they are on, instead of turning them into U+FFFD.
+    ///
+    /// `part` names the entity in the error (`welcome.eml text/plain part`).
+    public func checkedText(part: String) throws(PostroomError) -> String {
+        let bytes = decodedBody
+        let declared = contentType[parameter: "charset"]
+        let charset = declared?.lowercased() ?? "utf-8"
+        // US-ASCII mislabelling UTF-8 is common and harmless; other bytes are not.
+        guard ["utf-8", "utf8", "us-ascii", "ascii"].contains(charset) else {
+            guard let text = Charset.decodeExactly(bytes, charset: charset) else {
+                throw .malformed(
+                    what: "template", location: part,
+                    reason: "its bytes are not valid \(declared ?? charset) (or iconv does not know the charset); "
+                        + "fix the charset parameter or save the template as UTF-8")
+            }
+            return text
+        }
+        for (index, line) in bytes.split(separator: 10, omittingEmptySubsequences: false).enumerated()
+        where String(validating: line, as: UTF8.self) == nil {
+            let preview = String(decoding: line.prefix(40), as: UTF8.self)
+            throw .malformed(
+                what: "template", location: "\(part) body line \(index + 1)",
+                reason: "\"\(preview)\" is not UTF-8"
+                    + (declared == nil ? " and the part declares no charset" : " as the part declares")
+                    + "; save the template as UTF-8, or declare its charset (Content-Type: text/plain; charset=iso-8859-1)"
+            )
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// Whether the entity is an attachment rather than a body to display.
     public var isAttachment: Bool {
         let disposition = message.value(of: "Content-Disposition").map(MediaType.init(parsing:))

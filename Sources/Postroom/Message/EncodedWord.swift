@@ -214,6 +214,15 @@ enum Charset {
         }
     }
 
+    /// Decodes `bytes` in `charset`, or nil when they are not valid in it or iconv does not know it.
+    static func decodeExactly(_ bytes: [UInt8], charset: String) -> String? {
+        switch charset.lowercased() {
+        case "utf-8", "utf8", "us-ascii", "ascii": String(validating: bytes, as: UTF8.self)
+        case "iso-8859-1", "latin1", "iso_8859-1", "l1": decode(bytes, charset: charset)
+        default: convert(bytes, from: charset)
+        }
+    }
+
     /// Converts through iconv(3) to UTF-8.
     private static func convert(_ bytes: [UInt8], from charset: String) -> String? {
         let converter = iconv_open("UTF-8", charset)

@@ -3,6 +3,34 @@ extension Message {
     ///
     /// `cat` shows a spool file as it is stored; this shows what it means.
     public var inspection: String {
+        var lines = Self.inspectionLines(fields)
+        let ending = lineEnding == .crlf ? "CRLF" : "LF"
+        let bodyNote = separator.isEmpty ? "no body" : "body \(body.count) bytes"
+        lines.append("(\(fields.count) header fields, \(bodyNote), \(ending) line endings)")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// What can be shown of bytes that do not parse as a message: the control fields a
+    /// stage put in front of it when it moved it to `failed/` (the reason, decoded), then
+    /// why the rest does not parse. Nil when the bytes do not start with control fields.
+    public static func inspection(ofUnparsable bytes: [UInt8], error: PostroomError) -> String? {
+        var end = 0
+        while end < bytes.count {
+            let next = bytes[end...].firstIndex(of: 10).map { $0 + 1 } ?? bytes.count
+            let line = bytes[end..<next]
+            let name = String(decoding: line.prefix { $0 != UInt8(ascii: ":") && $0 != 10 }, as: UTF8.self)
+            let continues = end > 0 && (line.first == 32 || line.first == 9)
+            guard continues || (line.contains(UInt8(ascii: ":")) && ControlHeader.isControl(name)) else { break }
+            end = next
+        }
+        guard end > 0, let prefix = try? Message(parsing: Array(bytes[..<end])) else { return nil }
+        var lines = inspectionLines(prefix.fields)
+        lines.append(
+            "(\(prefix.fields.count) control fields; the message after them does not parse: \(error.description))")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private static func inspectionLines(_ fields: [HeaderField]) -> [String] {
         var lines: [String] = []
         for field in fields {
             let value =
@@ -14,9 +42,6 @@ extension Message {
                     + value.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
                     .joined(separator: "\n    "))
         }
-        let ending = lineEnding == .crlf ? "CRLF" : "LF"
-        let bodyNote = separator.isEmpty ? "no body" : "body \(body.count) bytes"
-        lines.append("(\(fields.count) header fields, \(bodyNote), \(ending) line endings)")
-        return lines.joined(separator: "\n") + "\n"
+        return lines
     }
 }

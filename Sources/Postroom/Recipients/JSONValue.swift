@@ -32,6 +32,14 @@ public enum JSONValue: Sendable, Equatable {
         return members.last { $0.0 == key }?.1
     }
 
+    /// The member named `key` in any case (`Email` for `email`); an exact match wins.
+    ///
+    /// Column names and JSON keys of recipient lists are matched this way.
+    public subscript(ignoringCase key: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members.last { $0.0 == key }?.1 ?? members.last { $0.0.lowercased() == key.lowercased() }?.1
+    }
+
     /// The string, or the text of a number or Bool; nil for null, arrays and objects.
     public var text: String? {
         switch self {

@@ -2,7 +2,8 @@
 ///
 /// `record` is what templates see as `user`: every column or key as given, plus
 /// `guardian` and `emergency` objects with `name` and `email` however the list spelt them
-/// (`guardian_email`, `guardian.email`, or a nested object in JSON Lines).
+/// (`guardian_email`, `guardian.email`, or a nested object in JSON Lines). Names are matched
+/// in any case: a column `Email` or `Guardian_Email` is the address.
 public struct Recipient: Sendable {
     /// A person to copy: guardian or emergency contact.
     public struct Contact: Sendable, Equatable {
@@ -31,9 +32,9 @@ public struct Recipient: Sendable {
             return
         }
         for kind in ["guardian", "emergency"] {
-            let nested = members.last { $0.0 == kind }?.1
-            let name = nested?["name"]?.text ?? Self.flat(members, kind, "name") ?? ""
-            let email = nested?["email"]?.text ?? Self.flat(members, kind, "email") ?? ""
+            let nested = JSONValue.object(members)[ignoringCase: kind]
+            let name = nested?[ignoringCase: "name"]?.text ?? Self.flat(members, kind, "name") ?? ""
+            let email = nested?[ignoringCase: "email"]?.text ?? Self.flat(members, kind, "email") ?? ""
             if nested == nil && (!name.isEmpty || !email.isEmpty) {
                 members.append((kind, .object([("name", .string(name)), ("email", .string(email))])))
             }
@@ -42,12 +43,14 @@ public struct Recipient: Sendable {
     }
 
     /// The recipient's own address.
-    public var email: String { record["email"]?.text?.trimmingSpaces ?? "" }
+    public var email: String { record[ignoringCase: "email"]?.text?.trimmingSpaces ?? "" }
 
     /// The display name for the recipient's own copy: `name`, else first and last name.
     public var displayName: String {
-        if let name = record["name"]?.text?.trimmingSpaces, !name.isEmpty { return name }
-        let parts = [record["first_name"]?.text, record["last_name"]?.text].compactMap { $0?.trimmingSpaces }
+        if let name = record[ignoringCase: "name"]?.text?.trimmingSpaces, !name.isEmpty { return name }
+        let parts = [record[ignoringCase: "first_name"]?.text, record[ignoringCase: "last_name"]?.text].compactMap {
+            $0?.trimmingSpaces
+        }
         return parts.filter { !$0.isEmpty }.joined(separator: " ")
     }
 
@@ -58,14 +61,17 @@ public struct Recipient: Sendable {
     public var emergency: Contact? { contact("emergency") }
 
     private func contact(_ kind: String) -> Contact? {
-        guard let object = record[kind], let email = object["email"]?.text?.trimmingSpaces, !email.isEmpty else {
+        guard let object = record[ignoringCase: kind], let email = object[ignoringCase: "email"]?.text?.trimmingSpaces,
+            !email.isEmpty
+        else {
             return nil
         }
-        return Contact(name: object["name"]?.text?.trimmingSpaces ?? "", email: email)
+        return Contact(name: object[ignoringCase: "name"]?.text?.trimmingSpaces ?? "", email: email)
     }
 
     private static func flat(_ members: [(String, JSONValue)], _ kind: String, _ field: String) -> String? {
-        members.last { $0.0 == "\(kind)_\(field)" || $0.0 == "\(kind).\(field)" }?.1.text
+        let names = ["\(kind)_\(field)", "\(kind).\(field)"]
+        return (members.last { names.contains($0.0) } ?? members.last { names.contains($0.0.lowercased()) })?.1.text
     }
 }
 

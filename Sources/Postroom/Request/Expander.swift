@@ -68,6 +68,8 @@ public final class Expander {
     public var progress: ((Int, String) -> Void)?
     /// A request whose messages would be over these limits is refused.
     public var limits = MessageLimits.defaults
+    /// The requests this expander moved to `failed/`, with the reasons.
+    public private(set) var rejected: [(request: String, reason: String)] = []
 
     /// An expander over `spool`, logging to `log`.
     public init(spool: Spool, log: SpoolLog) throws(PostroomError) {
@@ -116,7 +118,7 @@ public final class Expander {
             try request.recipients.validateHeader()
             try limits.check(request, source: claim.path)
         } catch {
-            try claim.fail(into: spool, reason: error.description, stage: "expand", log: log)
+            try reject(claim, reason: error.description)
             return nil
         }
         let expanded = spool.maildir(.expanded)
@@ -128,7 +130,7 @@ public final class Expander {
             switch event {
             case .failure(let error):
                 batch.discard()
-                try claim.fail(into: spool, reason: error.description, stage: "expand", log: log)
+                try reject(claim, reason: error.description)
                 return nil
             case .success(.job(let job)):
                 summary.candidates += 1
@@ -148,13 +150,14 @@ public final class Expander {
                 case .duplicate: summary.duplicates += 1
                 case .noContact: summary.missingContacts += 1
                 }
-                // Missing contacts are routine (most students have no emergency contact listed):
-                // the log keeps each one, stderr only the summary count.
-                log.record(
-                    MessageName(base: base), ["to": "<\(address)>", "copy": copy.rawValue, "line": String(line)],
-                    status: "skipped", detail: reason == .noContact ? "no \(copy.rawValue) address" : reason.rawValue,
-                    echo: reason == .noContact ? false : nil)
+                log.recordSkipped(request: base, line: line, copy: copy, address: address, reason: reason)
             }
+        }
+        if summary.expanded == 0 && !summary.invalid.isEmpty {
+            batch.discard()
+            let error = Request.noValidAddress(summary.invalid, source: request.recipients.source)
+            try reject(claim, reason: error.description)
+            return nil
         }
         try batch.makeDurable()
         try claim.addFlag(Self.publishingFlag)
@@ -169,6 +172,12 @@ public final class Expander {
         try claim.markDone()
         log.record(MessageName(base: base), status: "done", detail: summary.description)
         return summary
+    }
+
+    /// Moves a request that cannot be expanded to `failed/`, remembering it for the exit status.
+    private func reject(_ claim: Claim, reason: String) throws(PostroomError) {
+        try claim.fail(into: spool, reason: reason, stage: "expand", log: log)
+        rejected.append((claim.name.base, reason))
     }
 
     /// After a crash between flagging and finishing: publish the jobs still staged.

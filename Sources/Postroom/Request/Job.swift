@@ -98,6 +98,33 @@ extension Request {
         }
     }
 
+    /// Refuses a request none of whose copies has a valid address: such a request would
+    /// expand to nothing and look like a success. Stops at the first valid copy.
+    public func checkSomeAddressIsValid() throws(PostroomError) {
+        var invalid: [(line: Int, address: String)] = []
+        for event in expansion(name: "check", suppression: SuppressionList(text: "")) {
+            switch try event.get() {
+            case .job: return
+            case .skipped(let line, _, let address, .invalidAddress): invalid.append((line, address))
+            case .skipped: continue
+            }
+        }
+        guard !invalid.isEmpty else { return }
+        throw Self.noValidAddress(invalid, source: recipients.source)
+    }
+
+    /// The error for a list whose every address is invalid, with the first few lines.
+    static func noValidAddress(_ invalid: [(line: Int, address: String)], source: String) -> PostroomError {
+        let examples = invalid.prefix(3).map {
+            $0.address.isEmpty ? "line \($0.line) (empty)" : "line \($0.line) \"\($0.address)\""
+        }
+        return .malformed(
+            what: "recipient list", location: source,
+            reason: "no copy has a valid address (\(invalid.count) invalid: \(examples.joined(separator: ", "))"
+                + (invalid.count > 3 ? ", ..." : "")
+                + "); check that the 'email' column (or guardian_email, emergency_email) holds the addresses")
+    }
+
     static func events(
         for recipient: Recipient, copies: [SendTo.Copy], request: String, suppression: SuppressionList
     )
@@ -141,5 +168,20 @@ extension Request {
                         line: recipient.line)))
         }
         return events
+    }
+}
+
+extension SpoolLog {
+    /// The line for a copy not made: `NAME: to=<x>, copy=self, line=17, status=skipped (invalid address)`.
+    ///
+    /// Missing contacts are routine (most students have no emergency contact listed): the
+    /// log keeps each one, stderr only the summary count.
+    public func recordSkipped(
+        request: String, line: Int, copy: SendTo.Copy, address: String, reason: ExpansionEvent.SkipReason
+    ) {
+        record(
+            MessageName(base: request), ["to": "<\(address)>", "copy": copy.rawValue, "line": String(line)],
+            status: "skipped", detail: reason == .noContact ? "no \(copy.rawValue) address" : reason.rawValue,
+            echo: reason == .noContact ? false : nil)
     }
 }

@@ -1,12 +1,19 @@
 /// Jobs as a standalone mbox stream: each one a complete template message with its
 /// recipient's control fields, which `render` reads as a filter.
 public enum JobStream {
-    /// Writes every job of `request` to standard output in mboxrd format.
-    public static func write(_ request: Request, suppression: SuppressionList) throws(PostroomError) {
+    /// Writes every job of `request` to standard output in mboxrd format; each copy not made
+    /// (an invalid, suppressed or repeated address) is a line in `log`, as in the spool.
+    public static func write(_ request: Request, suppression: SuppressionList, log: SpoolLog) throws(PostroomError) {
         let template = try Message(parsing: request.template, source: "the template")
         let templateFields = template.fields.filter { !ControlHeader.isControl($0.name) }
         for event in request.expansion(name: "stdin", suppression: suppression) {
-            guard case .job(let job) = try event.get() else { continue }
+            let job: Job
+            switch try event.get() {
+            case .job(let made): job = made
+            case .skipped(let line, let copy, let address, let reason):
+                log.recordSkipped(request: "stdin", line: line, copy: copy, address: address, reason: reason)
+                continue
+            }
             // The job's control fields first, then the template's own fields and body.
             var message = Message(fields: job.message.fields + templateFields, body: template.body)
             for (name, value) in request.variables { message.appendControl(.variable, "\(name)=\(value)") }

@@ -159,7 +159,7 @@ extension Request {
     /// Builds a request from files, as `postroom submit` and `expand` are given them.
     ///
     /// The recipient list and attachments are read now, so later edits to the files change
-    /// nothing; attachment types come from libmagic.
+    /// nothing; attachment types come from libmagic. A list with no valid address is refused.
     public static func fromFiles(
         template: [UInt8], recipientsPath: String, sendTo: SendTo, variables: [(name: String, value: String)],
         attachmentPaths: [String], isBulk: Bool
@@ -177,8 +177,23 @@ extension Request {
                     fileName: FileSystem.baseName(path), mediaType: MediaTypeDetector.shared.mediaType(of: content),
                     content: content))
         }
-        return try Request(
+        let request = try Request(
             template: template, recipients: list, sendTo: sendTo, variables: variables, attachments: attachments,
             isBulk: isBulk)
+        try request.checkSomeAddressIsValid()
+        return request
+    }
+
+    /// Compiles the template as `render` will and checks its From, so a template that could
+    /// never render is refused at submission. Returns warnings for fields `render` replaces.
+    public func checkTemplate() throws(PostroomError) -> [String] {
+        let compiled = try MessageTemplate(template, source: "the template")
+        _ = try compiled.sender()
+        let replaced = compiled.replacedFieldNames
+        guard !replaced.isEmpty else { return [] }
+        return [
+            "the template's \(replaced.joined(separator: ", ")) will not be sent: every message gets its own "
+                + "Date and Message-ID, and only its one recipient in To (see postroom-render(8))"
+        ]
     }
 }

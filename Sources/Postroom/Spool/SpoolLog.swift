@@ -7,6 +7,10 @@ import Synchronization
 /// `2026-11-22T08:18:09.123456Z host deliver[812]: NAME: to=<a@b>, relay=..., status=sent (250 ok)`.
 /// Each line goes out in one `write(2)` on an `O_APPEND` descriptor, so lines from
 /// concurrent processes never interleave.
+///
+/// A line that cannot be appended (disk full, I/O error) is never lost silently: it goes
+/// to stderr with the reason, and the next `sync()` throws, so the stage exits non-zero
+/// once its mail is where it belongs.
 public final class SpoolLog: @unchecked Sendable {
     /// The log file's path, or nil when logging only to stderr (filter mode).
     public let path: String?
@@ -19,6 +23,8 @@ public final class SpoolLog: @unchecked Sendable {
     private var fd: Int32 = -1
     // Workers of one stage may log from several threads.
     private let pendingSync = Atomic<Bool>(false)
+    // The errno of the first append that failed since the last sync (0: none).
+    private let failedAppend = Atomic<Int32>(0)
 
     /// Opens `path` for appending (created if missing); nil logs to stderr only.
     public init(path: String?, program: String, echo: Bool = true) throws(PostroomError) {
@@ -54,17 +60,56 @@ public final class SpoolLog: @unchecked Sendable {
         line = Self.flatten(line) + "\n"
         let bytes = Array(line.utf8)
         if fd >= 0 {
-            _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            let code = Self.append(bytes, to: fd)
             pendingSync.store(true, ordering: .relaxed)
+            if code != 0 {
+                _ = failedAppend.compareExchange(expected: 0, desired: code, ordering: .relaxed)
+                let warning =
+                    "\(program): cannot append to \(path ?? "the log") (\(PostroomError.describe(code))); the line: "
+                _ = Self.append(Array(warning.utf8) + bytes, to: STDERR_FILENO)
+                return
+            }
         }
-        if echo ?? self.echo { _ = bytes.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) } }
+        if echo ?? self.echo { _ = Self.append(bytes, to: STDERR_FILENO) }
+    }
+
+    /// Writes all of `bytes`, retrying short writes and EINTR; returns 0 or the errno.
+    private static func append(_ bytes: [UInt8], to fd: Int32) -> Int32 {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            if written == 0 { return EIO }
+            offset += written
+        }
+        return 0
     }
 
     /// Flushes the log to stable storage; stages call this before they exit 0.
+    ///
+    /// Throws if a line could not be appended since the last sync (it went to stderr) or the
+    /// flush fails. Call it where a non-zero exit makes someone retry work that is idempotent
+    /// (a stage over the spool); see `syncReportingFailure()` for the other places.
     public func sync() throws(PostroomError) {
+        let lost = failedAppend.exchange(0, ordering: .relaxed)
+        if lost != 0 { throw .io(operation: "append to", path: path ?? "the log", errno: lost) }
         guard fd >= 0, pendingSync.load(ordering: .relaxed), let path else { return }
         try FileSystem.sync(fd, path: path)
         pendingSync.store(false, ordering: .relaxed)
+    }
+
+    /// Syncs, reporting a failure on stderr instead of throwing: for commands whose work is
+    /// already durable and whose non-zero exit would make the caller do it again (`submit`
+    /// writing a request: a retry would send the mailing twice).
+    public func syncReportingFailure() {
+        do throws(PostroomError) {
+            try sync()
+        } catch {
+            _ = Self.append(Array("\(program): warning: \(error.description)\n".utf8), to: STDERR_FILENO)
+        }
     }
 
     /// `2026-11-22T08:18:09.123456Z`.

@@ -26,9 +26,11 @@ public final class MessageTemplate: @unchecked Sendable {
         for leaf in entity.leaves {
             let type = leaf.contentType.value
             if !leaf.isAttachment && type == "text/plain" && text == nil {
-                text = try TemplateText(leaf.text, name: "\(source) text/plain part", escapesHTML: false)
+                let name = "\(source) text/plain part"
+                text = try TemplateText(leaf.checkedText(part: name), name: name, escapesHTML: false)
             } else if !leaf.isAttachment && type == "text/html" && html == nil {
-                html = try TemplateText(leaf.text, name: "\(source) text/html part", escapesHTML: true)
+                let name = "\(source) text/html part"
+                html = try TemplateText(leaf.checkedText(part: name), name: name, escapesHTML: true)
             } else {
                 files.append(leaf.message)
             }
@@ -39,6 +41,25 @@ public final class MessageTemplate: @unchecked Sendable {
         self.text = text
         self.html = html
         self.files = files
+    }
+
+    /// The template's one From address; without exactly one, no message can be rendered.
+    public func sender() throws(PostroomError) -> Mailbox {
+        let fromValue = header.value(of: "From") ?? ""
+        guard let from = try? AddressParser.parseList(fromValue).flatMap(\.mailboxes), from.count == 1 else {
+            throw .malformed(
+                what: "template", location: nil,
+                reason: fromValue.isEmpty
+                    ? "it has no From field; add one, such as From: Team <team@example.org>"
+                    : "From must be exactly one address, found \"\(fromValue)\"")
+        }
+        return from[0]
+    }
+
+    /// The template's fields that every rendered message replaces or drops (Date,
+    /// Message-ID, Cc, Bcc), so `submit` can say so rather than lose them silently.
+    public var replacedFieldNames: [String] {
+        header.fields.map(\.name).filter { ["date", "message-id", "cc", "bcc"].contains($0.lowercased()) }
     }
 }
 
@@ -114,12 +135,8 @@ public struct Renderer: Sendable {
 
     /// Renders one message.
     public func render(_ template: MessageTemplate, _ input: RenderInput) throws(PostroomError) -> Message {
-        let fromValue = template.header.value(of: "From") ?? ""
-        guard let from = try? AddressParser.parseList(fromValue).flatMap(\.mailboxes), from.count == 1 else {
-            throw .malformed(
-                what: "template", location: nil, reason: "From must be exactly one address, found \"\(fromValue)\"")
-        }
-        try sendingDomains?.check(from: from[0].address)
+        let from = try template.sender()
+        try sendingDomains?.check(from: from.address)
 
         var missing = Set<String>()
         let context = Self.context(input, unsubscribe: unsubscribe)
@@ -161,7 +178,7 @@ public struct Renderer: Sendable {
         to.displayName = input.toName
         try message.append("To", to.formatted)
         if let subject { try message.append("Subject", subject) }
-        try message.append("Message-ID", MessageID.make(for: input.name, domain: messageIDDomain ?? from[0].domain))
+        try message.append("Message-ID", MessageID.make(for: input.name, domain: messageIDDomain ?? from.domain))
         if let unsubscribe {
             try message.append("List-Unsubscribe", unsubscribe.header(for: input.envelopeTo))
             if unsubscribe.supportsOneClick {

@@ -149,7 +149,7 @@ public final class RenderStage: Sendable {
     static func isPermanent(_ error: PostroomError) -> Bool {
         switch error {
         case .malformed, .missingInput, .unknownRecipient, .usage, .configuration: true
-        case .io, .cannotCreate, .temporary, .unavailable, .permission: false
+        case .io, .cannotCreate, .temporary, .unavailable: false
         }
     }
 

@@ -12,8 +12,13 @@ final class TemplateRecord: DynamicMemberLookup, CustomStringConvertible {
         self.values = values
     }
 
+    /// The value named `member`; a name in another case (`First_Name` for `first_name`) when
+    /// no exact one exists, as recipient list columns are matched without regard to case.
     subscript(dynamicMember member: String) -> Any? {
-        member == "count" ? values[member] ?? values.count : values[member]
+        if let value = values[member] { return value }
+        let lowered = member.lowercased()
+        if let key = values.keys.filter({ $0.lowercased() == lowered }).min() { return values[key] }
+        return member == "count" ? values.count : nil
     }
 
     /// Sets `value` at a dotted path, creating records on the way.

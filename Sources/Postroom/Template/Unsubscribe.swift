@@ -15,9 +15,12 @@ public struct Unsubscribe: Sendable {
     /// Settings from parts; at least one of `urlTemplate` and `mailto` is required.
     public init(urlTemplate: String?, mailto: String?, key: [UInt8]) throws(PostroomError) {
         if let urlTemplate {
-            guard urlTemplate.hasPrefix("https://") || urlTemplate.hasPrefix("http://") else {
+            // RFC 8058: one-click unsubscribe needs https; a plain http link would also leak the token.
+            guard urlTemplate.hasPrefix("https://") else {
                 throw .configuration(
-                    location: nil, reason: "unsubscribe_url must be an https:// URL, got \"\(urlTemplate)\"")
+                    location: nil,
+                    reason: "unsubscribe_url must be an https:// URL (RFC 8058 one-click unsubscribe), "
+                        + "got \"\(urlTemplate)\"; serve the unsubscribe page over https")
             }
             guard urlTemplate.contains("{token}") else {
                 throw .configuration(

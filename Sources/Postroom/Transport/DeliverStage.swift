@@ -187,7 +187,9 @@ public final class DeliverStage: @unchecked Sendable {
         guard let value = Int(digits), value >= 0 else {
             throw .usage("\"\(text)\" is not a duration: use seconds or a number with s, m, h, d or w (30d)")
         }
-        return value * unit
+        let (seconds, overflow) = value.multipliedReportingOverflow(by: unit)
+        guard !overflow else { throw .usage("\"\(text)\" is too long a duration for this machine's clock") }
+        return seconds
     }
 
     /// A claimed message ready to send: its header in memory, its body left in the file

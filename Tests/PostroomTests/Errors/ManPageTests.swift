@@ -1,5 +1,6 @@
 import Foundation
 import Postroom
+import TestSupport
 import Testing
 
 /// The documented contracts match the code.
@@ -19,6 +20,16 @@ import Testing
         }
         let actual = Dictionary(uniqueKeysWithValues: Sysexit.allCases.map { ($0.rawValue, $0.symbol) })
         #expect(documented == actual)
+        // Each row says when the code is used: a secret others can read is the row of the code SecretFile exits with.
+        let directory = TemporaryDirectory()
+        let secret = directory.file("key")
+        try Files.write(secret, "k")
+        chmod(secret, 0o644)
+        let status = #expect(throws: PostroomError.self) { try SecretFile.read(secret, purpose: "test key") }?
+            .exitStatus
+        let rows = section.components(separatedBy: ".It ").dropFirst()
+        let secretRows = rows.filter { $0.contains("secret") }.map { $0.prefix { $0 != " " } }
+        #expect(secretRows == [Substring(String(status?.rawValue ?? -1))])
     }
 
     @Test func everyConfigurationKeyIsDocumented() throws {

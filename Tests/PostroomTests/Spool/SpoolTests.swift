@@ -1,3 +1,4 @@
+import Glibc
 import Postroom
 import TestSupport
 import Testing
@@ -53,5 +54,14 @@ import Testing
             ))
         #expect(lines[0].contains(" deliver["))
         #expect(lines[1].hasSuffix("]: pass done: 1 sent"))
+    }
+
+    @Test func aLineThatCannotBeAppendedMakesSyncThrow() throws {
+        // /dev/full answers every write with ENOSPC.
+        let log = try SpoolLog(path: "/dev/full", program: "deliver", echo: false)
+        log.record(nil, detail: "pass done: 1 sent")
+        let error = #expect(throws: PostroomError.self) { try log.sync() }
+        #expect(error == .io(operation: "append to", path: "/dev/full", errno: ENOSPC))
+        #expect(error?.exitStatus == .tempFail)
     }
 }

@@ -243,6 +243,14 @@ import Testing
         }
     }
 
+    @Test func aPlainHTTPUnsubscribeURLIsRefusedWith78() throws {
+        let error = #expect(throws: PostroomError.self) {
+            _ = try Unsubscribe(urlTemplate: "http://example.org/u?t={token}", mailto: nil, key: [1])
+        }
+        #expect(error?.exitStatus == .config)
+        #expect(error?.description.contains("unsubscribe_url must be an https:// URL (RFC 8058") == true)
+    }
+
     @Test func keyFilesReadableByOthersAreRefused() throws {
         let directory = TemporaryDirectory()
         let path = directory.file("key")
