@@ -38,7 +38,8 @@ import Testing
                 "--interval", String(interval),
             ])
         defer { Run.kill9(watcher.0) }
-        let outage = 30
+        // Half-way between two passes, so no pass races the snapshot below or the relay coming back.
+        let outage = 35
         Thread.sleep(forTimeInterval: Double(outage))
         // Each pass stops after 5 connection failures, then the watcher sleeps the whole interval:
         // at most one stopped pass per interval (and the one at the start).
