@@ -47,9 +47,7 @@ public final class Claim {
             throw .io(operation: "lock", path: file, errno: code)
         }
         // Between our rename and our lock, recovery may have moved the file back to new/.
-        guard let held = FileSystem.status(fd: fd), let current = FileSystem.status(file),
-            held.st_ino == current.st_ino, held.st_dev == current.st_dev
-        else {
+        guard FileSystem.isSameFile(fd, file), let held = FileSystem.status(fd: fd) else {
             close(fd)
             return nil
         }

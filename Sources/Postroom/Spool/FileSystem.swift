@@ -138,6 +138,13 @@ enum FileSystem {
         return fstat(fd, &info) == 0 ? info : nil
     }
 
+    /// Whether `path` still names the file open as `fd` (a lock taken on a file that was
+    /// renamed or removed meanwhile protects nothing).
+    static func isSameFile(_ fd: Int32, _ path: String) -> Bool {
+        guard let held = status(fd: fd), let current = status(path) else { return false }
+        return held.st_ino == current.st_ino && held.st_dev == current.st_dev
+    }
+
     /// Whether anything exists at `path`.
     static func exists(_ path: String) -> Bool {
         var info = stat()

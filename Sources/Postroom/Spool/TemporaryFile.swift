@@ -42,11 +42,7 @@ struct TemporaryFile {
                 // Only a message's claim holder writes its name: a live lock means two holders.
                 throw .cannotCreate(path: path, errno: code == EWOULDBLOCK ? EBUSY : code)
             }
-            if let held = FileSystem.status(fd: fd), let current = FileSystem.status(path),
-                held.st_ino == current.st_ino, held.st_dev == current.st_dev
-            {
-                return fd
-            }
+            if FileSystem.isSameFile(fd, path) { return fd }
             Glibc.close(fd)
         }
     }
@@ -80,10 +76,7 @@ extension Maildir {
             guard fd >= 0 else { continue }
             defer { Glibc.close(fd) }
             guard flock(fd, LOCK_EX | LOCK_NB) == 0, !keep(MessageName(fileName: fileName)) else { continue }
-            guard let held = FileSystem.status(fd: fd), let current = FileSystem.status(file),
-                held.st_ino == current.st_ino, held.st_dev == current.st_dev
-            else { continue }
-            if unlink(file) == 0 { removed.append(fileName) }
+            if FileSystem.isSameFile(fd, file) && unlink(file) == 0 { removed.append(fileName) }
         }
         return removed
     }
