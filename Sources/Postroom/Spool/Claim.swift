@@ -124,6 +124,10 @@ public final class Claim {
 
     /// Renames a staged, locked file over the claimed one and keeps the claim on it.
     func takeOver(_ file: inout TemporaryFile) throws(PostroomError) {
+        // The claim's lock, taken on the new file before it becomes the claimed one.
+        guard flock(file.fd, LOCK_EX | LOCK_NB) == 0 else {
+            throw .io(operation: "lock", path: file.path, errno: errno)
+        }
         guard try FileSystem.rename(file.path, path) else {
             throw .io(operation: "replace \(path) with", path: file.path, errno: ENOENT)
         }

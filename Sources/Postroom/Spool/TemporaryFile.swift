@@ -1,9 +1,11 @@
+import CSystem
 import Glibc
 
 /// A file being written in a maildir's `tmp/`: the one way a spool file comes into being.
 ///
 /// Invariant: while its writer lives and has not yet published it, a temporary file is locked
-/// (`flock(2)`) by that writer, so a sweep tells a live writer's file from a dead one's. A
+/// by that writer (a record lock on its open file description, which never conflicts with the
+/// `flock(2)` of claims), so a sweep tells a live writer's file from a dead one's. A
 /// leftover of the same name from a dead writer is taken over and rewritten, never an error:
 /// names are unique per message and only the holder of a message's claim writes it.
 struct TemporaryFile {
@@ -35,12 +37,12 @@ struct TemporaryFile {
     /// Opens and locks `path`, creating it; retries when a sweep removed it between the two.
     private static func openLocked(_ path: String) throws(PostroomError) -> Int32 {
         while true {
-            let fd = try FileSystem.open(path, O_WRONLY | O_CREAT | O_NOFOLLOW, mode: 0o640)
-            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let fd = try FileSystem.open(path, O_RDWR | O_CREAT | O_NOFOLLOW, mode: 0o640)
+            guard postroom_lock_for_writing(fd) == 0 else {
                 let code = errno
                 Glibc.close(fd)
                 // Only a message's claim holder writes its name: a live lock means two holders.
-                throw .cannotCreate(path: path, errno: code == EWOULDBLOCK ? EBUSY : code)
+                throw .cannotCreate(path: path, errno: code == EAGAIN || code == EACCES ? EBUSY : code)
             }
             if FileSystem.isSameFile(fd, path) { return fd }
             Glibc.close(fd)
@@ -72,10 +74,10 @@ extension Maildir {
         let directory = path(of: .tmp)
         for fileName in names(in: .tmp) {
             let file = directory + "/" + fileName
-            let fd = Glibc.open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+            let fd = Glibc.open(file, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
             guard fd >= 0 else { continue }
             defer { Glibc.close(fd) }
-            guard flock(fd, LOCK_EX | LOCK_NB) == 0, !keep(MessageName(fileName: fileName)) else { continue }
+            guard postroom_lock_for_writing(fd) == 0, !keep(MessageName(fileName: fileName)) else { continue }
             if FileSystem.isSameFile(fd, file) && unlink(file) == 0 { removed.append(fileName) }
         }
         return removed
