@@ -13,7 +13,9 @@ import Glibc
 /// leaves the claim holding either the input or the output, never both in two places.
 public final class StagingBatch {
     private struct Entry {
-        var file: TemporaryFile
+        /// Open until synced (a replacement: until it takes its claim's place); a large batch
+        /// of plain files keeps none of them, nor their paths.
+        var file: TemporaryFile?
         let target: Maildir
         let name: MessageName
         let folder: Maildir.Folder
@@ -31,7 +33,7 @@ public final class StagingBatch {
     /// An empty batch.
     public init() {}
 
-    deinit { for index in entries.indices { entries[index].file.close() } }
+    deinit { for index in entries.indices { entries[index].file?.close() } }
 
     /// How many files are staged.
     public var count: Int { entries.count }
@@ -81,13 +83,15 @@ public final class StagingBatch {
 
     private func syncStaged() throws(PostroomError) {
         for index in entries.indices where !entries[index].synced {
-            if fdatasync(entries[index].file.fd) != 0 {
-                throw .io(operation: "fdatasync", path: entries[index].file.path, errno: errno)
-            }
+            guard let file = entries[index].file else { continue }
+            if fdatasync(file.fd) != 0 { throw .io(operation: "fdatasync", path: file.path, errno: errno) }
             entries[index].synced = true
             // A plain file's lock is not needed once durable (its input's claim protects it);
             // a replacement keeps its lock, which becomes the claim's when renamed over it.
-            if entries[index].replacing == nil { entries[index].file.close() }
+            if entries[index].replacing == nil {
+                entries[index].file?.close()
+                entries[index].file = nil
+            }
         }
         unsynced = 0
     }
@@ -107,8 +111,12 @@ public final class StagingBatch {
         // Replacements: each output first takes its input's place, then moves.
         var claimed = Set<String>()
         for index in entries.indices {
-            guard let claim = entries[index].replacing else { continue }
-            try claim.takeOver(&entries[index].file)
+            guard let claim = entries[index].replacing, var file = entries[index].file else { continue }
+            entries[index].file = nil
+            do throws(PostroomError) { try claim.takeOver(&file) } catch {
+                file.close()
+                throw error
+            }
             claimed.insert(claim.maildir.path(of: .cur))
         }
         for directory in claimed.sorted() { try FileSystem.syncDirectory(directory) }
@@ -124,8 +132,8 @@ public final class StagingBatch {
     /// Removes staged files without publishing them (after an error); claims stay claimed.
     public func discard() {
         for index in entries.indices {
-            unlink(entries[index].file.path)
-            entries[index].file.close()
+            unlink(entries[index].target.path(of: entries[index].name, in: .tmp))
+            entries[index].file?.close()
         }
         entries.removeAll()
         unsynced = 0
