@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Postroom", targets: ["Postroom"]),
+        .library(name: "PostroomCore", targets: ["PostroomCore"]),
         .executable(name: "postroom", targets: ["postroom"]),
         .executable(name: "expand", targets: ["expand"]),
         .executable(name: "render", targets: ["render"]),
@@ -30,12 +31,22 @@ let package = Package(
             providers: [.apt(["libmagic-dev"])]
         ),
         .systemLibrary(name: "CSystem"),
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        // The Foundation-free core: spool, message model, envelope, configuration, routing.
+        // `route` starts once per incoming message and links only this.
+        .target(
+            name: "PostroomCore",
+            dependencies: ["CSystem", "COpenSSL"]
+        ),
         .target(
             name: "Postroom",
             dependencies: [
-                "CCurl", "CMagic", "CSystem",
+                "PostroomCore", "CCurl", "CMagic", "CSystem",
                 .product(name: "Stencil", package: "Stencil"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Command-line glue shared by every executable: options and exit codes.
@@ -79,12 +90,16 @@ let package = Package(
         ),
         .testTarget(
             name: "PostroomTests",
-            dependencies: ["Postroom", "TestSupport"]
+            dependencies: [
+                "Postroom", "PostroomCore", "TestSupport",
+                // An independent implementation to check the core's digests against.
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         // Runs the built executables over temporary spools.
         .testTarget(
             name: "CommandTests",
-            dependencies: ["Postroom", "TestSupport"]
+            dependencies: ["Postroom", "PostroomCore", "TestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

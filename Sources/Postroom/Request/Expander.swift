@@ -59,7 +59,7 @@ public final class Expander {
     }
 
     /// The flag a request carries while its staged jobs are being published.
-    public static let publishingFlag: Character = "P"
+    public static let publishingFlag = Claim.publishingFlag
 
     private let spool: Spool
     private let log: SpoolLog

@@ -13,7 +13,7 @@ import Testing
         #expect(created.contains(spool.suppressPath))
         #expect(
             Files.list(spool.root) == [
-                "deferred", "expanded", "failed", "log", "outgoing", "request", "sent", "suppress",
+                "deferred", "expanded", "failed", "held", "log", "outgoing", "request", "sent", "suppress",
             ])
         for queue in Spool.Queue.allCases {
             #expect(Files.list(spool.maildir(queue).path) == ["cur", "new", "tmp"])

@@ -83,7 +83,7 @@ public enum Address: Sendable, Hashable {
 }
 
 /// Lexical rules shared by the address parser and formatter.
-enum AddressSyntax {
+package enum AddressSyntax {
     /// RFC 5322 dot-atom: atext runs separated by single dots (UTF-8 allowed, as in RFC 6532).
     static func isDotAtom(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
@@ -105,7 +105,7 @@ enum AddressSyntax {
     static func isAtext(_ byte: UInt8) -> Bool { byte >= 128 || MessageName.isAtext(byte) }
 
     /// `"text"` with `\` before `"` and `\`.
-    static func quoted(_ text: String) -> String {
+    package static func quoted(_ text: String) -> String {
         var out = "\""
         for character in text {
             if character == "\"" || character == "\\" { out.append("\\") }
@@ -151,7 +151,7 @@ enum AddressSyntax {
 }
 
 extension String {
-    var trimmingSpaces: String {
+    package var trimmingSpaces: String {
         let scalars = unicodeScalars
         guard let start = scalars.firstIndex(where: { $0 != " " && $0 != "\t" }),
             let end = scalars.lastIndex(where: { $0 != " " && $0 != "\t" })

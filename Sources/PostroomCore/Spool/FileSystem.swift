@@ -8,7 +8,7 @@ import Darwin
 ///
 /// Foundation's FileManager hides errno and fsync; the spool needs both, so it talks
 /// to the C library directly and reports every failure with the path it concerns.
-enum FileSystem {
+package enum FileSystem {
     /// Opens `path`, retrying on EINTR.
     static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o640) throws(PostroomError) -> Int32 {
         while true {
@@ -54,7 +54,7 @@ enum FileSystem {
     }
 
     /// Makes renames and creations inside `directory` durable.
-    static func syncDirectory(_ directory: String) throws(PostroomError) {
+    package static func syncDirectory(_ directory: String) throws(PostroomError) {
         let fd = try open(directory, O_RDONLY | O_DIRECTORY)
         defer { close(fd) }
         try sync(fd, path: directory)
@@ -96,7 +96,7 @@ enum FileSystem {
     }
 
     /// Reads a whole file.
-    static func readFile(_ path: String) throws(PostroomError) -> [UInt8] {
+    package static func readFile(_ path: String) throws(PostroomError) -> [UInt8] {
         let fd = try open(path, O_RDONLY)
         defer { close(fd) }
         return try readAll(fd, path: path, sizeHint: Int(status(fd: fd)?.st_size ?? 0))
@@ -122,18 +122,18 @@ enum FileSystem {
     }
 
     /// Removes a file; one that is already gone is not an error.
-    static func removeFile(_ path: String) throws(PostroomError) {
+    package static func removeFile(_ path: String) throws(PostroomError) {
         if unlink(path) != 0 && errno != ENOENT { throw .io(operation: "remove", path: path, errno: errno) }
     }
 
     /// `stat(2)` of a path, or nil when it does not exist.
-    static func status(_ path: String) -> stat? {
+    package static func status(_ path: String) -> stat? {
         var info = stat()
         return stat(path, &info) == 0 ? info : nil
     }
 
     /// `fstat(2)` of an open file.
-    static func status(fd: Int32) -> stat? {
+    package static func status(fd: Int32) -> stat? {
         var info = stat()
         return fstat(fd, &info) == 0 ? info : nil
     }
@@ -146,7 +146,7 @@ enum FileSystem {
     }
 
     /// Whether anything exists at `path`.
-    static func exists(_ path: String) -> Bool {
+    package static func exists(_ path: String) -> Bool {
         var info = stat()
         return lstat(path, &info) == 0
     }
@@ -159,7 +159,7 @@ enum FileSystem {
     }
 
     /// The last component of a path.
-    static func baseName(_ path: String) -> String {
+    package static func baseName(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return path }
         return String(path[path.index(after: slash)...])
     }

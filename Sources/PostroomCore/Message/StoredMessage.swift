@@ -19,7 +19,7 @@ public final class StoredMessage: @unchecked Sendable {  // immutable after init
     private let bodyInMemory: [UInt8]?
 
     /// The size of the pieces the body is read in.
-    static let chunkSize = 64 * 1024
+    package static let chunkSize = 64 * 1024
 
     /// Opens `path` and reads its header; nil when the header is longer than `headerLimit`
     /// bytes (nil: no limit). A file of up to `chunkSize` bytes is read whole, in one call.
@@ -144,7 +144,7 @@ public final class StoredMessage: @unchecked Sendable {  // immutable after init
     }
 
     /// Refuses what the parser refuses in a body: a NUL byte or a CR not followed by LF.
-    func checkBody() throws(PostroomError) {
+    package func checkBody() throws(PostroomError) {
         var line = headerLines + 1
         try forEachBodyChunk(
             { (piece) throws(PostroomError) in

@@ -38,10 +38,29 @@ public struct Configuration: Sendable {
     /// Where `deliver` sends mail: `smtp://host:port`, `smtps://...`, `sendmail:PROGRAM` or `maildir:DIR`.
     public static let transport = Key(name: "transport", environment: nil, defaultValue: nil)
 
+    /// `route`'s rule table.
+    public static let rules = Key(name: "rules", environment: "POSTROOM_RULES", defaultValue: nil)
+    /// The value of the `X-Loop` field `route` adds and looks for (default: `postroom@` the host name).
+    public static let loopID = Key(name: "loop_id", environment: nil, defaultValue: nil)
+    /// The file holding the HMAC key for SRS addresses (not readable by others).
+    public static let srsKeyFile = Key(name: "srs_key_file", environment: nil, defaultValue: nil)
+    /// The domain of SRS addresses: mail to it must reach `route` (default: the routed address's domain).
+    public static let srsDomain = Key(name: "srs_domain", environment: nil, defaultValue: nil)
+    /// The DNS server for DMARC lookups, `ip` or `ip:port` (default: the system resolver's).
+    public static let dnsServer = Key(name: "dns_server", environment: nil, defaultValue: nil)
+    /// How long a DNS lookup may take, in milliseconds.
+    public static let dnsTimeout = Key(name: "dns_timeout", environment: nil, defaultValue: "2000")
+    /// What a list does with From when the DMARC lookup fails: `rewrite` or `defer` (exit 75).
+    public static let dmarcLookupFailure = Key(name: "dmarc_lookup_failure", environment: nil, defaultValue: "rewrite")
+    /// The public suffix list, for DMARC's organisational domain.
+    public static let publicSuffixList = Key(
+        name: "public_suffix_list", environment: nil, defaultValue: "/usr/share/publicsuffix/public_suffix_list.dat")
+
     /// Every key the file may contain.
     public static let knownKeys: [Key] = [
         spool, sendingDomains, messageIDDomain, unsubscribeURL, unsubscribeMailto, unsubscribeKeyFile, transport,
-        messageSizeLimit, headerSizeLimit,
+        messageSizeLimit, headerSizeLimit, rules, loopID, srsKeyFile, srsDomain, dnsServer, dnsTimeout,
+        dmarcLookupFailure, publicSuffixList,
     ]
 
     /// Where the file is looked for when neither `--config` nor `POSTROOM_CONFIG` names one.

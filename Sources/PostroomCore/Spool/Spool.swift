@@ -1,9 +1,9 @@
 import Glibc
 
-/// The spool: six maildir queues, the `log` and the `suppress` list under one root.
+/// The spool: seven maildir queues, the `log` and the `suppress` list under one root.
 ///
 /// ```
-/// request/  expanded/  outgoing/  deferred/  sent/  failed/   each with tmp/ new/ cur/
+/// request/  expanded/  outgoing/  deferred/  sent/  failed/  held/   each with tmp/ new/ cur/
 /// log       one line per state change
 /// suppress  addresses never to mail again, one per line
 /// ```
@@ -22,6 +22,8 @@ public struct Spool: Sendable {
         case sent
         /// Messages that failed permanently or could not be processed (terminal).
         case failed
+        /// Posts waiting for a moderator and messages an operator put on hold; nothing claims them.
+        case held
 
         /// Terminal queues keep messages in `cur/` for the record; nothing claims them.
         public var isTerminal: Bool { self == .sent || self == .failed }
@@ -116,7 +118,7 @@ public struct Spool: Sendable {
         for folder in [Maildir.Folder.cur, .new] {
             for fileName in requests.names(in: folder) where MessageName(fileName: fileName).base == request.base {
                 let name = MessageName(fileName: fileName)
-                if name.has(Expander.publishingFlag) && !name.has(Claim.doneFlag) { return true }
+                if name.has(Claim.publishingFlag) && !name.has(Claim.doneFlag) { return true }
                 if folder == .cur && !name.has(Claim.doneFlag)
                     && Claim.isHeld(requests.path(of: folder) + "/" + fileName)
                 {

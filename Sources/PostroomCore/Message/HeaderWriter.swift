@@ -62,7 +62,7 @@ public enum HeaderWriter {
     }
 
     /// Line breaks and other control characters in a value become spaces: never a new field.
-    static func sanitized(_ value: String) -> String {
+    package static func sanitized(_ value: String) -> String {
         guard value.utf8.contains(where: { ($0 < 32 && $0 != 9) || $0 == 127 }) else { return value }
         return String(
             String.UnicodeScalarView(
@@ -142,7 +142,7 @@ public enum HeaderWriter {
         }
 
         /// Appends a word after its whitespace, folding first when the line would pass 78.
-        mutating func append(_ word: [UInt8], after space: [UInt8]) {
+        package mutating func append(_ word: [UInt8], after space: [UInt8]) {
             let gap = empty || space.isEmpty ? [32] : space
             if !empty && column + gap.count + word.count > HeaderWriter.preferredLineLength {
                 output += lineEnding

@@ -4,9 +4,9 @@ import Glibc
 ///
 /// Dispatch's `concurrentPerform` stops at the number of processors, which suits CPU work
 /// but not connections that mostly wait on a server; these are real threads.
-enum Workers {
+package enum Workers {
     /// Calls `body(index)` for `index` in `0..<count`, each on its own thread.
-    static func run(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    package static func run(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
         guard count > 1 else {
             body(0)
             return

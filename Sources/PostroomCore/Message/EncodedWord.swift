@@ -201,9 +201,9 @@ public enum EncodedWord {
 }
 
 /// Conversion of text in a named charset to Swift strings.
-enum Charset {
+package enum Charset {
     /// Decodes `bytes` in `charset`; unknown charsets and invalid bytes give U+FFFD, never a crash.
-    static func decode(_ bytes: [UInt8], charset: String) -> String {
+    package static func decode(_ bytes: [UInt8], charset: String) -> String {
         switch charset.lowercased() {
         case "utf-8", "utf8", "us-ascii", "ascii":
             return String(decoding: bytes, as: UTF8.self)
@@ -215,7 +215,7 @@ enum Charset {
     }
 
     /// Decodes `bytes` in `charset`, or nil when they are not valid in it or iconv does not know it.
-    static func decodeExactly(_ bytes: [UInt8], charset: String) -> String? {
+    package static func decodeExactly(_ bytes: [UInt8], charset: String) -> String? {
         switch charset.lowercased() {
         case "utf-8", "utf8", "us-ascii", "ascii": String(validating: bytes, as: UTF8.self)
         case "iso-8859-1", "latin1", "iso_8859-1", "l1": decode(bytes, charset: charset)
@@ -246,22 +246,24 @@ enum Charset {
 }
 
 /// Hexadecimal digits for quoted-printable and escapes.
-enum Hex {
+package enum Hex {
     private static let digits = Array("0123456789ABCDEF".utf8)
+    private static let lowerDigits = Array("0123456789abcdef".utf8)
 
     /// `"3D"` for 0x3D.
-    static func upper(_ byte: UInt8) -> String {
+    package static func upper(_ byte: UInt8) -> String {
         String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]], as: UTF8.self)
     }
 
     /// The two digits appended to `out`.
-    static func append(_ byte: UInt8, to out: inout [UInt8]) {
-        out.append(digits[Int(byte >> 4)])
-        out.append(digits[Int(byte & 0xF)])
+    package static func append(_ byte: UInt8, to out: inout [UInt8], lowercase: Bool = false) {
+        let table = lowercase ? lowerDigits : digits
+        out.append(table[Int(byte >> 4)])
+        out.append(table[Int(byte & 0xF)])
     }
 
     /// The byte of two hex digits, either case.
-    static func value(_ high: UInt8, _ low: UInt8) -> UInt8? {
+    package static func value(_ high: UInt8, _ low: UInt8) -> UInt8? {
         guard let h = nibble(high), let l = nibble(low) else { return nil }
         return h << 4 | l
     }

@@ -1,5 +1,3 @@
-import Crypto
-
 /// One-click unsubscribe (RFC 8058): List-Unsubscribe with a per-recipient token.
 ///
 /// The token is `base64url(HMAC-SHA256(key, lowercased address))` without padding, so the
@@ -51,8 +49,7 @@ public struct Unsubscribe: Sendable {
 
     /// The token for `address`.
     public func token(for address: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Array(address.lowercased().utf8), using: SymmetricKey(data: key))
-        var text = Base64.encode(Array(mac))
+        var text = Base64.encode(Digest.hmac(.sha256, key: key, message: Array(address.lowercased().utf8)))
         while text.hasSuffix("=") { text.removeLast() }
         return String(text.map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 })
     }
@@ -92,7 +89,7 @@ public struct Unsubscribe: Sendable {
     }
 
     /// RFC 3986 unreserved characters kept, everything else percent-encoded.
-    static func percentEncoded(_ text: String) -> String {
+    package static func percentEncoded(_ text: String) -> String {
         var out = ""
         for byte in text.utf8 {
             switch byte {

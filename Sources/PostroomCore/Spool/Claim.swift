@@ -8,6 +8,9 @@ import Glibc
 public final class Claim {
     /// The flag that marks finished work in a queue's `cur/` (maildir's "seen").
     public static let doneFlag: Character = "S"
+    /// The flag a claimed request carries while the jobs it staged are being published (see `Expander`);
+    /// the sweep keeps such staged files.
+    public static let publishingFlag: Character = "P"
 
     /// The maildir the message was claimed from.
     public let maildir: Maildir

@@ -1,0 +1,2 @@
+// The full library builds on the Foundation-free core; its users see both.
+@_exported import PostroomCore

@@ -1,0 +1,58 @@
+/// What every handler may use while routing one message: the spool, the configuration, the
+/// site's loop marker, the clock, and the secrets and lookups that are read only when needed.
+public final class RouteContext: @unchecked Sendable {
+    /// The spool copies go into.
+    public let spool: Spool
+    /// The configuration (postroom.conf(5)).
+    public let configuration: Configuration
+    /// The value of this site's `X-Loop` field.
+    public let loopID: String
+    /// The current time (fixed for the whole message, so every copy agrees).
+    public let now: Timestamp
+    /// DMARC policies of posters' domains, or nil when no lookup is possible here.
+    public let dmarc: (any DMARCPolicySource)?
+
+    private var unsubscribeLoaded = false
+    private var unsubscribeSettings: Unsubscribe?
+
+    /// A context from parts.
+    public init(
+        spool: Spool, configuration: Configuration, now: Timestamp = .now(), dmarc: (any DMARCPolicySource)? = nil
+    ) {
+        self.spool = spool
+        self.configuration = configuration
+        self.now = now
+        self.dmarc = dmarc
+        self.loopID = configuration.value(Configuration.loopID) ?? "postroom@\(MessageNameGenerator.shared.host)"
+    }
+
+    /// The unsubscribe settings (read on first use), or nil when none are configured.
+    public func unsubscribe() throws(PostroomError) -> Unsubscribe? {
+        if !unsubscribeLoaded {
+            unsubscribeSettings = try Unsubscribe.configured(configuration)
+            unsubscribeLoaded = true
+        }
+        return unsubscribeSettings
+    }
+}
+
+/// Where DMARC policies come from (DNS, through `DNSDMARCPolicySource`).
+public protocol DMARCPolicySource: Sendable {
+    /// The policy `domain` publishes (or its organisational domain does).
+    func policy(for domain: String) -> DMARCLookup
+}
+
+/// What a DMARC lookup found.
+public enum DMARCLookup: Sendable, Equatable {
+    /// No record, or `p=none`: mail from the domain may be relayed unchanged.
+    case none
+    /// `p=quarantine`.
+    case quarantine
+    /// `p=reject`.
+    case reject
+    /// The lookup failed (timeout, server failure); the reason is for the log.
+    case unavailable(String)
+
+    /// Whether relaying the poster's From unchanged would fail DMARC at strict receivers.
+    public var requiresRewrite: Bool { self == .quarantine || self == .reject }
+}
