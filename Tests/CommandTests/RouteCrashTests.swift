@@ -78,7 +78,8 @@ import Testing
         for trial in CrashHarness.trials("route", count: steps.count, shortStride: 17) {
             let spool = Spool(root: directory.file("trial-\(trial)"))
             try CrashHarness.copy(template.root, to: spool.root)
-            let (result, lastStep) = try CrashHarness.run(route(spool, rules: rules), killedAt: trial, in: directory.path)
+            let (result, lastStep) = try CrashHarness.run(
+                route(spool, rules: rules), killedAt: trial, in: directory.path)
             // The MTA saw no exit 0 (or did, when the kill came after the last step): it retries.
             let retry = try Run.program(
                 "route", route(spool, rules: rules).arguments, input: Self.post,

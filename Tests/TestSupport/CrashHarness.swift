@@ -91,7 +91,8 @@ public enum CrashHarness {
         let input = directory + "/frozen-input.\(UUID().uuidString)"
         try Files.write(input, command.input)
         defer { unlink(input) }
-        let pid = try ChildProcess.spawn(path, command.arguments, environment: environment, output: output, input: input)
+        let pid = try ChildProcess.spawn(
+            path, command.arguments, environment: environment, output: output, input: input)
         var status: Int32 = 0
         while waitpid(pid, &status, WUNTRACED) < 0 && errno == EINTR {}
         unlink(output)
