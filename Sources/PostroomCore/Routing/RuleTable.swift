@@ -2,7 +2,9 @@
 ///
 /// A pattern without `@` matches the local part, one with `@` the whole address (POSIX
 /// extended syntax, case-insensitive). Arguments may use the pattern's groups (`$1`..`$9`,
-/// `$0` for the whole match, `$$` for a dollar sign); `key=value` arguments are options.
+/// `$0` for the whole match, `$$` for a dollar sign); `key=value` arguments are options. A rule
+/// whose groups contain `/` or are `.` or `..` does not match, so an address cannot name a file
+/// outside the directories the table names.
 /// A double-quoted argument may hold spaces (`reject "no such list"`), with `\"` and `\\`.
 /// The table is read once per process and each pattern compiled when first needed (see
 /// `RulePattern`); every problem is reported with its line.
@@ -32,6 +34,13 @@ public struct RuleTable: Sendable {
                     location: "rule table line \(line)", reason: "the pattern does not compile: \(error.reason)")
             }
             guard let groups else { return nil }
+            // A group goes into file names (`lists/$1`): one that could leave the directory
+            // (`../x`, `a/b`) makes the rule not match rather than name another file.
+            if groups.dropFirst().contains(where: {
+                $0.contains("/") || $0 == "." || $0 == ".." || $0.contains("\u{0}")
+            }) {
+                return nil
+            }
             var substituted = arguments
             substituted.positional = arguments.positional.map { Self.substitute($0, groups) }
             substituted.options = arguments.options.mapValues { Self.substitute($0, groups) }

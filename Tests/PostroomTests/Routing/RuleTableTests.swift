@@ -87,3 +87,13 @@ import Testing
         #expect(throws: PostroomError.self) { try RuleTable(path: directory.file("bad"), context: context()) }
     }
 }
+
+extension RuleTableTests {
+    @Test func groupsThatWouldLeaveADirectoryDoNotMatch() throws {
+        let rules = try table("^(.+)$  maildir archive/$1\n^.*$ reject\n")
+        #expect(try rules.firstMatch("ada@site.example")?.arguments.positional == ["archive/ada"])
+        for local in ["..", ".", "../../etc", "a/b"] {
+            #expect(try rules.firstMatch("\(local)@site.example")?.index == 1, "\(local)")
+        }
+    }
+}
