@@ -12,7 +12,7 @@ struct FakeDMARC: DMARCPolicySource {
 /// A directory with a spool, member files and a configuration, for list handler tests.
 final class ListFixture {
     let directory = TemporaryDirectory("postroom-list")
-    var configuration = ""
+    var configuration = "loop_id = postroom@test.example\n"
     var dmarc: (any DMARCPolicySource)? = FakeDMARC()
 
     /// Writes a file under the fixture directory.
