@@ -77,14 +77,35 @@ struct ListHeaders: Sendable {
         var bytes = shared
         if let unsubscribe {
             let value = unsubscribe.header(for: member, list: list.lowercased())
-            bytes.reserveCapacity(shared.count + value.utf8.count + 120)
-            bytes.append(contentsOf: try HeaderWriter.field("List-Unsubscribe", value).raw)
-            if unsubscribe.supportsOneClick {
-                bytes.append(contentsOf: Self.oneClick)
-            }
+            bytes.reserveCapacity(shared.count + value.utf8.count + 80)
+            try Self.appendUnsubscribe(value, to: &bytes)
+            if unsubscribe.supportsOneClick { bytes.append(contentsOf: Self.oneClick) }
         }
         bytes.append(10)
         return bytes
+    }
+
+    /// `List-Unsubscribe: <link>, <link>`, each link on its own line when they do not fit on one.
+    /// Written here rather than by `HeaderWriter` because it is done once per member; the links
+    /// are postroom's own (percent-encoded, no spaces or line breaks).
+    static func appendUnsubscribe(_ value: String, to bytes: inout [UInt8]) throws(PostroomError) {
+        let links = value.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: true).map {
+            $0.drop { $0 == 32 }
+        }
+        guard links.allSatisfy({ $0.count < HeaderWriter.maximumLineLength - 20 }) else {
+            bytes.append(contentsOf: try HeaderWriter.field("List-Unsubscribe", value).raw)
+            return
+        }
+        let name = Array("List-Unsubscribe:".utf8)
+        bytes.append(contentsOf: name)
+        let fits = name.count + value.utf8.count + 1 <= HeaderWriter.preferredLineLength
+        for (index, link) in links.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            if index > 0 && !fits { bytes.append(10) }
+            bytes.append(32)
+            bytes.append(contentsOf: link)
+        }
+        bytes.append(10)
     }
 
     /// The List-Id value: `"Name" <list_id>`, the list-id from `list_id=` or `local.domain`.

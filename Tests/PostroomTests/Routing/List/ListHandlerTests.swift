@@ -165,3 +165,33 @@ import Testing
         #expect(plan.summary.contains("1 unreadable lines skipped"))
     }
 }
+
+@Suite struct ListFanOutSizeTests {
+    /// 1,000 members: each copy is the shared header plus its own List-Unsubscribe. The time is
+    /// printed for the record, not asserted (the bench measures it).
+    @Test func aThousandMembers() throws {
+        let fixture = ListFixture()
+        let members = (1...1000).map { "Student \($0) <student\($0)@example.org>" }.joined(separator: "\n")
+        try fixture.write("lists/S1234-students", members + "\nteacher@school.example\n")
+        try fixture.enableUnsubscribe()
+        let context = try fixture.context()
+        let message = try IncomingMessage(
+            bytes: Array(ListSamples.post.utf8), recipient: "S1234-students@site.example",
+            sender: "teacher@school.example", limits: .defaults)
+        let handler = try ListHandler(fixture.arguments("lists/S1234-students", ["tag": "[S1234]"]), context: context)
+        let clock = ContinuousClock()
+        var decision: RouteDecision?
+        let elapsed = try clock.measure { decision = try handler.route(message, context: context) }
+        let plan = try #require(decision?.plan)
+        let load = try clock.measure { _ = try ListMembers.load(fixture.directory.file("lists/S1234-students")) }
+        let unsubscribe = try #require(try context.unsubscribe())
+        let links = clock.measure { for n in 1...1000 { _ = unsubscribe.header(for: "student\(n)@example.org", list: "l@s") } }
+        let envelopes = try clock.measure { for n in 1...1000 { _ = try Envelope(sender: "l-bounces+student\(n)=example.org@s", recipients: ["student\(n)@example.org"]) } }
+        print("list of 1,000 members: \(plan.copies.count) copies planned in \(elapsed); load \(load) links \(links) envelopes \(envelopes)")
+        #expect(plan.copies.count == 1000)
+        #expect(Set(plan.copies.map(\.envelope.recipients[0])).count == 1000)
+        let last = try #require(plan.copies.last).parsed()
+        #expect(last.value(of: "List-Unsubscribe")?.contains("student1000%40example.org") == true)
+        #expect(last.value(of: "Subject") == "[S1234] Homework")
+    }
+}

@@ -1,5 +1,5 @@
 import Foundation
-import PostroomCore
+@testable import PostroomCore
 import TestSupport
 import Testing
 
@@ -96,5 +96,34 @@ import Testing
         #expect(VERP.decode("S1234-students-bounces+nodomain@site") == nil)
         #expect(VERP.decode("-bounces+a=b@site") == nil)
         #expect(VERP.decode("l-bounces+=b@site") == nil)
+    }
+}
+
+@Suite struct ListMemberLineTests {
+    /// The quick reader and the full parser agree on every line the quick one accepts.
+    static let lines = [
+        "ann@example.org", "Ann Example <ann@example.org>", "<ann@example.org>", "  Ann   <ann@example.org>  ",
+        "O'Brien <o'brien@example.ie>", "a+b=c@example.org", "x@localhost", "Ann <ann@example.org",
+        "=?UTF-8?Q?=C3=89?= <e@example.org>", "\"Quoted\" <q@example.org>", "a..b@example.org", "ann@-bad-.org",
+        "Ann <ann@example.org> extra", "a@b@c", "Ann, Bob <ab@example.org>", "(comment) a@example.org",
+    ]
+
+    @Test(arguments: lines)
+    func quickAndFullParsersAgree(line: String) {
+        let full = Mailbox.fullParse(line)
+        if let quick = ListMembers.quickParse(line.trimmingCharacters(in: .whitespaces)) {
+            #expect(quick.address == full?.address)
+            #expect(quick.displayName == full?.displayName)
+        }
+        let file = ListMembers(text: Array(line.utf8), path: "x")
+        #expect(file.members.first?.address == full?.address)
+    }
+}
+
+extension Mailbox {
+    /// The line as the full parser reads it, when it is a mailbox SMTP can carry.
+    static func fullParse(_ line: String) -> Mailbox? {
+        guard let mailbox = try? Mailbox(parsing: line), Envelope.problem(in: mailbox.address) == nil else { return nil }
+        return mailbox
     }
 }
