@@ -75,7 +75,8 @@ public struct Unsubscribe: Sendable {
         var links: [String] = []
         if let url = url(for: address, list: list) { links.append("<\(url)>") }
         if let mailto {
-            let words = list.map { "\(address) \($0) \(token(for: address, list: $0))" } ?? "\(address) \(token(for: address))"
+            let words =
+                list.map { "\(address) \($0) \(token(for: address, list: $0))" } ?? "\(address) \(token(for: address))"
             links.append("<mailto:\(mailto)?subject=\(Self.percentEncoded("unsubscribe \(words)"))>")
         }
         return links.joined(separator: ", ")

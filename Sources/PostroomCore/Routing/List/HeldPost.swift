@@ -34,7 +34,9 @@ struct HeldPost {
     static func mayAnswer(_ message: IncomingMessage) -> Bool {
         guard message.sender != nil else { return false }
         let header = message.message
-        if let auto = header.value(of: "Auto-Submitted"), auto.lowercased().prefix(while: { $0 != ";" && $0 != " " }) != "no" {
+        if let auto = header.value(of: "Auto-Submitted"),
+            auto.lowercased().prefix(while: { $0 != ";" && $0 != " " }) != "no"
+        {
             return false
         }
         for precedence in header.values(of: "Precedence")

@@ -65,7 +65,8 @@ public struct ListHandler: RouteHandler {
                 message: message, list: list, poster: poster, reason: reason, notify: settings.notify,
                 listName: listName, context: context)
             let notice = held.copies.count > 1 ? ", poster notified" : ""
-            return .deliver(RoutePlan(copies: held.copies, summary: "list \(settings.memberFile): held (\(reason))\(notice)"))
+            return .deliver(
+                RoutePlan(copies: held.copies, summary: "list \(settings.memberFile): held (\(reason))\(notice)"))
         }
 
         let rewriteFrom = try FromRewritePolicy.rewrites(settings.fromRewrite, poster: poster, context: context)
@@ -105,7 +106,8 @@ public struct ListHandler: RouteHandler {
             allowed = members
         case .file(let path):
             guard let file = try ListMembers.load(path) else {
-                throw .configuration(location: path, reason: "the posters file of \(settings.memberFile) does not exist")
+                throw .configuration(
+                    location: path, reason: "the posters file of \(settings.memberFile) does not exist")
             }
             allowed = file
         }

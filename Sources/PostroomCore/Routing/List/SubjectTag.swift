@@ -49,7 +49,9 @@ public struct SubjectTag: Sendable, Equatable {
         let base = word.prefix { $0.isASCII && $0.isLetter }
         // `Re[2]:` counts replies; only the word matters.
         let count = word.dropFirst(base.count)
-        guard count.isEmpty || (count.first == "[" && count.last == "]" && count.dropFirst().dropLast().allSatisfy(\.isNumber))
+        guard
+            count.isEmpty
+                || (count.first == "[" && count.last == "]" && count.dropFirst().dropLast().allSatisfy(\.isNumber))
         else { return nil }
         let length = text.distance(from: text.startIndex, to: colon) + 1
         switch base {

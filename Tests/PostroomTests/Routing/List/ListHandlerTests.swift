@@ -78,8 +78,10 @@ import Testing
 
     @Test func listIDOption() throws {
         let fixture = try fixture()
-        let message = try #require(try fixture.copies(ListSamples.post, options: ["list_id": "s1234.lists.example"]).first)
-            .parsed()
+        let message = try #require(
+            try fixture.copies(ListSamples.post, options: ["list_id": "s1234.lists.example"]).first
+        )
+        .parsed()
         #expect(message.values(of: "List-Id") == ["<s1234.lists.example>"])
     }
 
@@ -135,7 +137,8 @@ import Testing
             "lists/S1234-students", "\"Ann\rBcc: victim@example.org\" <ann@example.org>\nbob@example.net\n")
         let post = ListSamples.post.replacingOccurrences(
             of: "Subject: Homework", with: "Subject: =?UTF-8?Q?Hi=0D=0ABcc:_victim@example.org?=")
-        let copies = try fixture.copies(post, options: ["tag": "[S1\r\nBcc: x@y]", "name": "N\r\nBcc: x@y", "posters": "anyone"])
+        let copies = try fixture.copies(
+            post, options: ["tag": "[S1\r\nBcc: x@y]", "name": "N\r\nBcc: x@y", "posters": "anyone"])
         #expect(copies.count == 2)
         for copy in copies {
             let message = try copy.parsed()
@@ -185,9 +188,17 @@ import Testing
         let plan = try #require(decision?.plan)
         let load = try clock.measure { _ = try ListMembers.load(fixture.directory.file("lists/S1234-students")) }
         let unsubscribe = try #require(try context.unsubscribe())
-        let links = clock.measure { for n in 1...1000 { _ = unsubscribe.header(for: "student\(n)@example.org", list: "l@s") } }
-        let envelopes = try clock.measure { for n in 1...1000 { _ = try Envelope(sender: "l-bounces+student\(n)=example.org@s", recipients: ["student\(n)@example.org"]) } }
-        print("list of 1,000 members: \(plan.copies.count) copies planned in \(elapsed); load \(load) links \(links) envelopes \(envelopes)")
+        let links = clock.measure {
+            for n in 1...1000 { _ = unsubscribe.header(for: "student\(n)@example.org", list: "l@s") }
+        }
+        let envelopes = try clock.measure {
+            for n in 1...1000 {
+                _ = try Envelope(sender: "l-bounces+student\(n)=example.org@s", recipients: ["student\(n)@example.org"])
+            }
+        }
+        print(
+            "list of 1,000 members: \(plan.copies.count) copies planned in \(elapsed); load \(load) links \(links) envelopes \(envelopes)"
+        )
         #expect(plan.copies.count == 1000)
         #expect(Set(plan.copies.map(\.envelope.recipients[0])).count == 1000)
         let last = try #require(plan.copies.last).parsed()

@@ -1,7 +1,8 @@
 import Foundation
-@testable import PostroomCore
 import TestSupport
 import Testing
+
+@testable import PostroomCore
 
 @Suite struct ListMembersTests {
     @Test func readsNamesAddressesCommentsAndBlankLines() {
@@ -13,7 +14,8 @@ import Testing
     }
 
     @Test func invalidLinesAreReportedWithTheirNumberAndSkipped() {
-        let text = "ann@example.org\nnot an address\nbob@\n<carl@example.org>\nx@[192.0.2.1]\nlocal\n\"a b\"@example.org\r\n"
+        let text =
+            "ann@example.org\nnot an address\nbob@\n<carl@example.org>\nx@[192.0.2.1]\nlocal\n\"a b\"@example.org\r\n"
         let file = ListMembers(text: Array(text.utf8), path: "lists/x")
         #expect(
             file.members.map(\.address) == [
@@ -123,7 +125,9 @@ import Testing
 extension Mailbox {
     /// The line as the full parser reads it, when it is a mailbox SMTP can carry.
     static func fullParse(_ line: String) -> Mailbox? {
-        guard let mailbox = try? Mailbox(parsing: line), Envelope.problem(in: mailbox.address) == nil else { return nil }
+        guard let mailbox = try? Mailbox(parsing: line), Envelope.problem(in: mailbox.address) == nil else {
+            return nil
+        }
         return mailbox
     }
 }

@@ -39,7 +39,8 @@ import Testing
 
     @Test func anyoneAndAPostersFile() throws {
         let fixture = try fixture()
-        #expect(try fixture.copies(Self.outsider, options: ["posters": "anyone"], sender: "parent@home.example").count == 3)
+        #expect(
+            try fixture.copies(Self.outsider, options: ["posters": "anyone"], sender: "parent@home.example").count == 3)
         try fixture.write("lists/S1234-posters", "Parent <PARENT@home.example>\n")
         let allowed = try fixture.copies(
             Self.outsider, options: ["posters": "lists/S1234-posters"], sender: "parent@home.example")
@@ -138,9 +139,12 @@ import Testing
         let context = try fixture.context()
         #expect(ListHandler.check(fixture.arguments(), context: context).count == 1)
         #expect(ListHandler.check(fixture.arguments(), context: context).first?.contains("line 2") == true)
-        #expect(ListHandler.check(fixture.arguments("lists/none"), context: context).first?.contains("does not exist") == true)
+        #expect(
+            ListHandler.check(fixture.arguments("lists/none"), context: context).first?.contains("does not exist")
+                == true)
         #expect(ListHandler.check(fixture.arguments("lists/$1-students"), context: context).isEmpty)
-        let posters = ListHandler.check(fixture.arguments("lists/S1234-students", ["posters": "lists/p"]), context: context)
+        let posters = ListHandler.check(
+            fixture.arguments("lists/S1234-students", ["posters": "lists/p"]), context: context)
         #expect(posters.contains { $0.contains("posters file") })
         #expect(ListHandler.check(fixture.arguments("lists/$1", ["reply_to": "x"]), context: context).count == 1)
     }

@@ -58,7 +58,9 @@ final class ListFixture {
     }
 
     /// The copies of a `.deliver` decision (none for any other).
-    func copies(_ text: String, options: [String: String] = [:], sender: String? = "teacher@school.example") throws
+    func copies(
+        _ text: String, options: [String: String] = [:], sender: String? = "teacher@school.example"
+    ) throws
         -> [RouteCopy]
     {
         guard case .deliver(let plan) = try route(text, options: options, sender: sender) else { return [] }

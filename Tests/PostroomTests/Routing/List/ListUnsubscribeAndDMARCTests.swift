@@ -55,7 +55,9 @@ import Testing
         return fixture
     }
 
-    func first(_ fixture: ListFixture, _ options: [String: String] = [:], post: String = ListSamples.post) throws
+    func first(
+        _ fixture: ListFixture, _ options: [String: String] = [:], post: String = ListSamples.post
+    ) throws
         -> Message
     {
         try #require(try fixture.copies(post, options: options).first).parsed()
@@ -77,7 +79,9 @@ import Testing
 
     @Test func alwaysAndNever() throws {
         let fixture = try fixture(["school.example": .reject])
-        #expect(try first(fixture, ["from_rewrite": "never"]).values(of: "From") == ["The Teacher <teacher@school.example>"])
+        #expect(
+            try first(fixture, ["from_rewrite": "never"]).values(of: "From") == ["The Teacher <teacher@school.example>"]
+        )
         let lax = try self.fixture([:])
         #expect(try first(lax, ["from_rewrite": "always"]).values(of: "From") == [Self.rewritten])
     }
@@ -102,7 +106,9 @@ import Testing
             of: "From: The Teacher <teacher@school.example>", with: "From: teacher@school.example")
         let message = try first(try fixture(["school.example": .reject]), post: post)
         #expect(
-            message.values(of: "From") == ["\"teacher@school.example via S1234-students\" <S1234-students@site.example>"])
+            message.values(of: "From") == [
+                "\"teacher@school.example via S1234-students\" <S1234-students@site.example>"
+            ])
     }
 
     @Test func aFailedLookupRewritesByDefault() throws {
