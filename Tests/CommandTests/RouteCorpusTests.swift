@@ -66,6 +66,7 @@ import Testing
         #expect(routed.count >= files.count - 22, "\(statuses)")
         let originals = try Self.defects(routed.map(\.original))
         let copies = try Self.defects(routed.flatMap(\.copies), stripControl: true)
+        #expect(originals.count == routed.count && copies.count == routed.flatMap(\.copies).count)
         for (original, copyPaths) in routed {
             let before = originals[original] ?? ["missing"]
             for copy in copyPaths {

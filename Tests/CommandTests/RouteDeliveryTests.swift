@@ -161,4 +161,20 @@ import Testing
             try route.log().contains(
                 "to=<a@site.example>, from=<poster@example.net>, status=dropped (X-Loop: a@site.example"))
     }
+
+    /// A capture substituted into a file argument comes from the sender's side of SMTP: a quoted
+    /// local part may hold `/` and `..`. Known issue, reported to the lead: the maildir lands outside
+    /// the table's directory. The expectation is what should happen; withKnownIssue keeps the suite
+    /// green until it does, and fails once it is fixed so the wrapper can go.
+    @Test func aCaptureCannotTakeAMaildirOutsideItsDirectory() throws {
+        let route = try RouteFixture(rules: "^(.*)$ maildir archive/$1\n")
+        try FileManager.default.createDirectory(
+            atPath: route.directory.file("archive"), withIntermediateDirectories: false)
+        let result = try route.route(
+            "From: a@example.net\nSubject: x\n\nx\n", recipient: "\"a/../../escaped\"@site.example")
+        #expect(result.isInRouteContract)
+        withKnownIssue("a quoted local part's ../ leaves the maildir's directory") {
+            #expect(!FileManager.default.fileExists(atPath: route.directory.file("escaped\"")))
+        }
+    }
 }

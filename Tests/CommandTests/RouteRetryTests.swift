@@ -47,4 +47,24 @@ import Testing
         #expect(try route.route(Self.message).status == 0)
         #expect(route.outgoing.count == 2)
     }
+
+    @Test func sixRoutesOfOneMessageAtOnceMakeItsCopiesOnce() throws {
+        let route = try RouteFixture(rules: Self.rules)
+        let input = route.directory.file("message")
+        try Files.write(input, Self.message)
+        // Six deliveries of the same message at the same moment, as an MTA's queue runners may start.
+        let script = """
+            pids=()
+            for i in 1 2 3 4 5 6; do "${@:2}" < "$1" 2>/dev/null & pids+=($!); done
+            for pid in "${pids[@]}"; do wait "$pid"; echo "$?"; done
+            """
+        let arguments = [
+            "-c", script, "bash", input, Run.binary("route"), "--spool", route.spool.root, "--rules", route.rules,
+            "--config", route.config, "--recipient", "alias@site.example", "--sender", "a@example.net",
+        ]
+        let run = try Run.program("/bin/bash", arguments)
+        #expect(run.stdout == String(repeating: "0\n", count: 6), "\(run.stdout) \(run.stderr)")
+        #expect(route.outgoing.count == 2)
+        #expect(try route.log().components(separatedBy: "status=queued").count == 3)
+    }
 }
