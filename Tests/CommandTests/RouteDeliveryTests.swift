@@ -49,6 +49,15 @@ import Testing
                 == Array("Delivered-To: alias@site.example\nX-Loop: alias@site.example\n".utf8) + lf)
     }
 
+    @Test func mixedLineEndingsAreStoredWithLF() throws {
+        let route = try RouteFixture(rules: Self.rules)
+        let result = try route.route(
+            "From: a@example.net\nSubject: mixed\r\n\r\nbody\r\n", recipient: "alias@site.example")
+        #expect(result.status == 0, "\(result.stderr)")
+        let copy = try #require(try route.copies().first)
+        #expect(String(decoding: copy, as: UTF8.self).hasSuffix("\nFrom: a@example.net\nSubject: mixed\n\nbody\n"))
+    }
+
     @Test func controlFieldsArrivingFromOutsideAreRemoved() throws {
         let route = try RouteFixture(rules: Self.rules)
         let attack = """
