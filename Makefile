@@ -10,7 +10,7 @@ CONFIG     ?= release
 
 STAGES     := $(notdir $(wildcard Sources/expand Sources/render Sources/route Sources/deliver Sources/mark))
 BUILD_DEBS := libcurl4-openssl-dev libmagic-dev pkg-config
-TEST_DEBS  := mandoc util-linux python3 python3-aiosmtpd openssl exim4-daemon-light
+TEST_DEBS  := mandoc util-linux python3 python3-aiosmtpd openssl exim4-daemon-light time
 BENCH_DEBS := time bc
 
 # Install Debian packages only when dpkg says they are missing.
