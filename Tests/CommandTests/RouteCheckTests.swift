@@ -26,7 +26,7 @@ import Testing
         #expect(result.status == 78)
         let expected = [
             "rules line 3: the pattern does not compile: \"^a(\"",
-            "rules line 4: unknown handler \"frob\"; known handlers: redirect, forward, maildir, reject",
+            "rules line 4: unknown handler \"frob\"; known handlers: list, redirect, forward, maildir, reject",
             "rules line 5: redirect takes at least 1 argument(s), found 0",
             "rules line 6: \"not-an-address\" is not an address",
             "users line 2: expected 'username address', found \"broken line here\"",

@@ -64,7 +64,7 @@ import Testing
         let message = try notice.parsed()
         #expect(message.value(of: "Auto-Submitted") == "auto-replied")
         #expect(message.value(of: "In-Reply-To") == "<post-1@school.example>")
-        #expect(message.value(of: "X-Loop") == "postroom@test.example")
+        #expect(message.value(of: "X-Loop") == "s1234-students@site.example")
         #expect(message.value(of: "From") == "\"S1234-students\" <S1234-students@site.example>")
         #expect(String(decoding: message.body, as: UTF8.self).contains("Homework"))
         // The same post retried gives the same notice.
