@@ -17,7 +17,7 @@ public final class EximTestServer: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/exim4") else {
             throw TestServerError(description: "/usr/sbin/exim4 is missing; run make test-deps")
         }
-        port = try Self.freePort()
+        port = try LocalPort.free()
         let root = storage.path
         let config = """
             primary_hostname = exim.test
@@ -73,7 +73,7 @@ public final class EximTestServer: @unchecked Sendable {
         (process, _) = try Run.start("/usr/sbin/exim4", ["-C", "\(root)/exim.conf", "-bdf", "-oX", String(port)])
         // Wait for the listening socket rather than for a fixed time.
         let deadline = Date().addingTimeInterval(10)
-        while !Self.accepts(port) {
+        while !LocalPort.accepts(port) {
             guard Date() < deadline, process.isRunning else {
                 Run.kill9(process)
                 throw TestServerError(
@@ -102,34 +102,5 @@ public final class EximTestServer: @unchecked Sendable {
     }
 
     /// A port on 127.0.0.1 that nothing listens on (connections to it are refused) until someone binds it.
-    public static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard bound else { throw TestServerError(description: "no free port: \(String(cString: strerror(errno)))") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    static func accepts(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        return withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
-    }
+    public static func freePort() throws -> Int { try LocalPort.free() }
 }
