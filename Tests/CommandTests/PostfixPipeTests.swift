@@ -62,7 +62,8 @@ import Testing
         #expect(bounces.count == 3)
         for code in [65, 67, 77] {
             let bounce = bounces.first { $0.contains("To: poster\(code)@member.test") }
-            #expect(bounce?.contains("pipe_recorder: exit \(code) for <exit\(code)@\(domain)>") == true, "\(bounces)")
+            #expect(
+                bounce?.contains("pipe_recorder: exit \(code) for <exit\(code)@\(domain)>") == true, "\(bounce ?? "")")
         }
     }
 }
