@@ -177,3 +177,29 @@ extension Files {
         }
     }
 }
+
+/// procmail as an MTA runs it, with examples/procmail/procmailrc.
+public enum Procmail {
+    /// Runs `procmail -p -m RCFILE` on `message`, RCFILE being the snippet with `command`,
+    /// `spool` and `config` in place of route's path, `--spool` and `--config`, and
+    /// `environment` (the MTA's: RECIPIENT, SENDER…) added to the test's. procmail's exit code
+    /// is what the MTA would see.
+    public static func deliver(
+        _ message: String, command: String, spool: String, config: String = "/etc/postroom/postroom.conf",
+        environment: [String: String]
+    ) throws -> ProcessResult {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/procmail") else {
+            throw TestServerError(description: "/usr/bin/procmail is missing; run make test-deps")
+        }
+        let directory = TemporaryDirectory("procmail")
+        let rcfile = directory.file("procmailrc")
+        try Files.write(
+            rcfile,
+            try Files.text(Files.repositoryPath("examples/procmail/procmailrc"))
+                .replacingOccurrences(of: "/usr/local/libexec/postroom/route", with: command)
+                .replacingOccurrences(of: "/var/spool/postroom", with: spool)
+                .replacingOccurrences(of: "/etc/postroom/postroom.conf", with: config))
+        return try Run.program(
+            "/usr/bin/procmail", ["-p", "-m", rcfile], input: Array(message.utf8), environment: environment)
+    }
+}
