@@ -66,4 +66,17 @@ import Testing
                 bounce?.contains("pipe_recorder: exit \(code) for <exit\(code)@\(domain)>") == true, "\(bounce ?? "")")
         }
     }
+
+    @Test func memberDomainsLandInTheMaildirAndTheRestGoesToTheRelay() throws {
+        let relay = try SMTPTestServer(.accept)
+        let postfix = try PostfixTestServer(
+            command: PipeRecorder.command, spool: directory.file("spool"), relayPort: relay.port)
+        try postfix.submit(from: "team@example.org", to: ["kid@member.test"], message: "Subject: local\n\nhi\n")
+        try postfix.submit(from: "team@example.org", to: ["kid@elsewhere.test"], message: "Subject: relayed\n\nhi\n")
+        #expect(postfix.status(of: "kid@member.test") == "sent" && postfix.status(of: "kid@elsewhere.test") == "sent")
+        let local = try postfix.delivered()
+        #expect(local.count == 1 && local.first?.contains("Subject: local") == true)
+        #expect(try relay.messages().map { $0.contains("Subject: relayed") } == [true])
+        #expect(try relay.envelope(1).to == ["kid@elsewhere.test"])
+    }
 }
