@@ -46,7 +46,7 @@ import Testing
     @Test func exitCodesDeliverBounceOrDeferAsRouteDocumentsThem() throws {
         let spool = directory.file("spool")
         let postfix = try PostfixTestServer(command: PipeRecorder.command, spool: spool)
-        let expected = [0: "sent", 65: "bounced", 67: "bounced", 75: "deferred", 77: "bounced"]
+        let expected = [0: "sent", 65: "bounced", 67: "bounced", 73: "bounced", 75: "deferred", 77: "bounced"]
         for code in expected.keys.sorted() {
             try postfix.submit(
                 from: "poster\(code)@member.test", to: ["exit\(code)@\(domain)"],
@@ -58,9 +58,9 @@ import Testing
         // The deferred message stays queued; each bounce reaches its poster with the command's reason.
         let queue = try postfix.queue()
         #expect(queue.contains("\"exit75@\(domain)\"") && !queue.contains("exit67@"), "\(queue)")
-        let bounces = try postfix.delivered(count: 3)
-        #expect(bounces.count == 3)
-        for code in [65, 67, 77] {
+        let bounces = try postfix.delivered(count: 4)
+        #expect(bounces.count == 4)
+        for code in [65, 67, 73, 77] {
             let bounce = bounces.first { $0.contains("To: poster\(code)@member.test") }
             #expect(
                 bounce?.contains("pipe_recorder: exit \(code) for <exit\(code)@\(domain)>") == true, "\(bounce ?? "")")
