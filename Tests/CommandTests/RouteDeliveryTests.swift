@@ -126,7 +126,10 @@ import Testing
 
     static let looped = "From: a@example.net\nSubject: loop\n\nround and round\n"
 
-    @Test(arguments: ["X-Loop: list@site.example", "Delivered-To: <LIST@site.example>", "X-Loop:  List@Site.Example "])
+    @Test(arguments: [
+        "X-Loop: list@site.example", "Received: from a by b\nDelivered-To: <LIST@site.example>",
+        "Delivered-To: list@site.example\nDelivered-To: list@site.example", "X-Loop:  List@Site.Example ",
+    ])
     func aMessageMarkedForTheRoutedAddressIsDroppedWithALogLine(field: String) throws {
         let route = try RouteFixture(rules: "^list$ redirect member@example.org\n")
         let result = try route.route(field + "\n" + Self.looped, recipient: "list@site.example")
@@ -137,6 +140,17 @@ import Testing
         // Marked for another address only: routed.
         let other = try route.route("X-Loop: other@site.example\n" + Self.looped, recipient: "list@site.example")
         #expect(other.status == 0)
+        #expect(route.outgoing.count == 1)
+    }
+
+    /// Postfix's local(8) (and pipe(8) with flag D) prepend a Delivered-To for the address just
+    /// before they run route: that one is not a loop.
+    @Test func theDeliveringMTAsOwnDeliveredToIsNotALoop() throws {
+        let route = try RouteFixture(rules: "^list$ redirect member@example.org\n")
+        let result = try route.route(
+            "Return-Path: <a@example.net>\nDelivered-To: list@site.example\nX-Original-To: list@site.example\n"
+                + Self.looped, recipient: "list@site.example")
+        #expect(result.status == 0, "\(result.stderr)")
         #expect(route.outgoing.count == 1)
     }
 
