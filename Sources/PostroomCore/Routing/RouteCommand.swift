@@ -120,6 +120,9 @@ public struct RouteCommand {
         Configuration, Spool, Router
     ) {
         let configuration = try Configuration(path: config, environment: environment)
+        if let problem = Router.settingsProblem(configuration) {
+            throw .configuration(location: configuration.path, reason: problem)
+        }
         let spool = configuration.spool(flag: spool)
         try spool.validate()
         guard let rulesPath = configuration.value(Configuration.rules, flag: rules) else {
@@ -204,7 +207,9 @@ public struct RouteCommand {
             }
             let context = RouteContext(
                 spool: configuration.spool(flag: spool), configuration: configuration, recipient: "check@localhost")
-            let problems = RuleTable.check(path: rulesPath, context: context)
+            let file = configuration.path ?? "configuration"
+            let settings = Router.settingsProblem(configuration).map { ["\(file): \($0)"] } ?? []
+            let problems = settings + RuleTable.check(path: rulesPath, context: context)
             guard problems.isEmpty else {
                 OutputStream.writeAll(Array(problems.map { $0 + "\n" }.joined().utf8), to: 2)
                 return Sysexit.config.rawValue
