@@ -179,7 +179,7 @@ public struct RouteCommand {
                     [
                         "to": "<\(recipient)>", "from": "<\(message.sender ?? "")>", "rule": "\(rule)",
                         "copies": "\(result.published.count)",
-                    ], status: "routed", detail: result.wasCommittedBefore ? "finished an interrupted run" : summary)
+                    ], status: "routed", detail: Self.detail(result, summary: summary))
             case .dropped(let reason):
                 log.record(
                     nil, ["to": "<\(recipient)>", "from": "<\(message.sender ?? "")>"], status: "dropped",
@@ -196,6 +196,13 @@ public struct RouteCommand {
         } catch {
             return Sysexit(rawValue: Self.report(error.description, status: .tempFail)) ?? .tempFail
         }
+    }
+
+    /// The log's words for a routed message: a retry that found its copies all published was an
+    /// MTA retry, one that published some finished a run that was interrupted.
+    private static func detail(_ result: FanOut.Result, summary: String) -> String {
+        guard result.wasCommittedBefore else { return summary }
+        return result.published.isEmpty ? "routed before (an MTA retry)" : "finished an interrupted run"
     }
 
     /// `--check`: every problem with its line; 0 when clean, 78 otherwise.
