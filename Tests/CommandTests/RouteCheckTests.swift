@@ -43,6 +43,19 @@ import Testing
         #expect(result.stderr.split(separator: "\n").count == expected.count, "\(result.stderr)")
     }
 
+    @Test func aMisspelledMailLoopIsAnErrorNotTheDefault() throws {
+        let route = try RouteFixture(rules: "^list$ redirect member@example.org\nlonely\n")
+        try route.configure("mail_loop = bunce\n")
+        let check = try route.route([], recipient: nil, sender: nil, ["--check"])
+        #expect(check.status == 78)
+        #expect(check.stderr.contains("postroom.conf: mail_loop is drop or bounce, not \"bunce\""), "\(check.stderr)")
+        #expect(check.stderr.contains("rules line 2:"), "\(check.stderr)")
+        let looped = "X-Loop: list@site.example\nFrom: a@example.net\n\nx\n"
+        let result = try route.route(looped, recipient: "list@site.example")
+        #expect(result.status == 75)
+        #expect(result.stderr.contains("mail_loop is drop or bounce"), "\(result.stderr)")
+    }
+
     @Test func checkPassesAGoodTableAndExits0() throws {
         let route = try RouteFixture(rules: "# aliases\n^ok$ redirect one@example.org\n\n^archive$ maildir archive\n")
         let result = try route.route([], recipient: nil, sender: nil, ["--check"])

@@ -124,6 +124,31 @@ import Testing
         #expect(try route.log().contains("status=delivered (\(maildir))"))
     }
 
+    @Test func aMaildirOnAnotherFileSystemGetsItsCopyOnce() throws {
+        // /dev/shm is a tmpfs on Linux; the spool is under /tmp. Where both are one file system,
+        // the rename path above already covers it.
+        let shm = "/dev/shm/route-test-\(UUID().uuidString)"
+        guard (try? FileManager.default.createDirectory(atPath: shm, withIntermediateDirectories: false)) != nil
+        else { return }
+        defer { try? FileManager.default.removeItem(atPath: shm) }
+        let route = try RouteFixture(rules: "^archive$ maildir \(shm)/archive\n")
+        let devices = try [route.spool.root, shm].map {
+            try FileManager.default.attributesOfItem(atPath: $0)[.systemNumber] as? Int
+        }
+        guard devices[0] != devices[1] else { return }
+        let message = "From: a@example.net\nSubject: across\n\nBody.\n"
+        for _ in 0..<2 {
+            let result = try route.route(message, recipient: "archive@site.example")
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        let delivered = Files.list("\(shm)/archive/new")
+        try #require(delivered.count == 1)
+        #expect(Files.list("\(shm)/archive/tmp").isEmpty)
+        #expect(
+            try Files.text("\(shm)/archive/new/\(delivered[0])")
+                == "Return-Path: <poster@example.net>\nDelivered-To: archive@site.example\n" + message)
+    }
+
     static let looped = "From: a@example.net\nSubject: loop\n\nround and round\n"
 
     @Test(arguments: [

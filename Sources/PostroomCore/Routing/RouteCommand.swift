@@ -122,6 +122,9 @@ public struct RouteCommand {
         Configuration, Spool, Router
     ) {
         let configuration = try Configuration(path: config, environment: environment)
+        if let problem = Router.settingsProblem(configuration) {
+            throw .configuration(location: configuration.path, reason: problem)
+        }
         let spool = configuration.spool(flag: spool)
         try spool.validate()
         guard let rulesPath = configuration.value(Configuration.rules, flag: rules) else {
@@ -178,7 +181,7 @@ public struct RouteCommand {
                     [
                         "to": "<\(recipient)>", "from": "<\(message.sender ?? "")>", "rule": "\(rule)",
                         "copies": "\(result.published.count)",
-                    ], status: "routed", detail: result.wasCommittedBefore ? "finished an interrupted run" : summary)
+                    ], status: "routed", detail: Self.detail(result, summary: summary))
             case .dropped(let reason):
                 log.record(
                     nil, ["to": "<\(recipient)>", "from": "<\(message.sender ?? "")>"], status: "dropped",
@@ -197,6 +200,13 @@ public struct RouteCommand {
         }
     }
 
+    /// The log's words for a routed message: a retry that found its copies all published was an
+    /// MTA retry, one that published some finished a run that was interrupted.
+    private static func detail(_ result: FanOut.Result, summary: String) -> String {
+        guard result.wasCommittedBefore else { return summary }
+        return result.published.isEmpty ? "routed before (an MTA retry)" : "finished an interrupted run"
+    }
+
     /// `--check`: every problem with its line; 0 when clean, 78 otherwise.
     func check(environment: [String: String]) -> Int32 {
         do {
@@ -206,7 +216,9 @@ public struct RouteCommand {
             }
             let context = RouteContext(
                 spool: configuration.spool(flag: spool), configuration: configuration, recipient: "check@localhost")
-            let problems = RuleTable.check(path: rulesPath, context: context)
+            let file = configuration.path ?? "configuration"
+            let settings = Router.settingsProblem(configuration).map { ["\(file): \($0)"] } ?? []
+            let problems = settings + RuleTable.check(path: rulesPath, context: context)
             guard problems.isEmpty else {
                 OutputStream.writeAll(Array(problems.map { $0 + "\n" }.joined().utf8), to: 2)
                 return Sysexit.config.rawValue

@@ -36,6 +36,14 @@ public struct Router {
         }
     }
 
+    /// What is wrong with the settings route reads as a fixed choice, or nil: a typo in one must be
+    /// an error, not a silent fall back to the default.
+    public static func settingsProblem(_ configuration: Configuration) -> String? {
+        let loop = configuration.value(Configuration.mailLoop) ?? "drop"
+        guard loop == "drop" || loop == "bounce" else { return "mail_loop is drop or bounce, not \"\(loop)\"" }
+        return nil
+    }
+
     /// The decision for `message` and the line of the rule that made it (nil: none did).
     public func decide(
         _ message: IncomingMessage
