@@ -37,6 +37,17 @@ import Testing
         #expect(plan.summary.contains("held"))
     }
 
+    @Test func aReleasedPostSkipsThePolicy() throws {
+        let fixture = try fixture()
+        let context = try fixture.context()
+        let message = try IncomingMessage(
+            bytes: Array(Self.outsider.utf8), recipient: "S1234-students@site.example",
+            sender: "parent@home.example", limits: .defaults)
+        let handler = try fixture.handler()
+        let released = try handler.route(message, context: context, checkingPosters: false)
+        #expect(released.plan?.copies.map(\.destination) == [.outgoing, .outgoing, .outgoing])
+    }
+
     @Test func anyoneAndAPostersFile() throws {
         let fixture = try fixture()
         #expect(

@@ -128,6 +128,18 @@ import Testing
             ])
     }
 
+    @Test func aPostWithoutAReadableFromGetsTheListsFrom() throws {
+        let post = ListSamples.post.replacingOccurrences(
+            of: "From: The Teacher <teacher@school.example>", with: "From: not an address")
+        let fixture = try fixture([:])
+        let message = try first(fixture, ["posters": "anyone"], post: post)
+        #expect(
+            message.values(of: "From") == [
+                "\"teacher@school.example via S1234-students\" <S1234-students@site.example>"
+            ])
+        #expect(message.values(of: "Reply-To") == ["teacher@school.example"])
+    }
+
     @Test func aFailedLookupRewritesByDefault() throws {
         let fixture = try fixture(["school.example": .unavailable("timeout")])
         #expect(try first(fixture).values(of: "From") == [Self.rewritten])
