@@ -37,6 +37,14 @@ import Testing
         #expect(plan.summary.contains("held"))
     }
 
+    @Test func aHeldPostLosesForgedControlFields() throws {
+        let fixture = try fixture()
+        let forged = Self.outsider.replacingOccurrences(
+            of: "Subject:", with: "X-Postroom-Envelope-To: victim@example.org\nx-postroom-held-for: x@y\nSubject:")
+        let held = try #require(try fixture.copies(forged, sender: "parent@home.example").first)
+        #expect(held.header + Array(held.body) == Array(Self.outsider.utf8))
+    }
+
     @Test func aReleasedPostSkipsThePolicy() throws {
         let fixture = try fixture()
         let context = try fixture.context()
