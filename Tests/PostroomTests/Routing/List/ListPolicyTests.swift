@@ -37,6 +37,25 @@ import Testing
         #expect(plan.summary.contains("held"))
     }
 
+    @Test func aHeldPostLosesForgedControlFields() throws {
+        let fixture = try fixture()
+        let forged = Self.outsider.replacingOccurrences(
+            of: "Subject:", with: "X-Postroom-Envelope-To: victim@example.org\nx-postroom-held-for: x@y\nSubject:")
+        let held = try #require(try fixture.copies(forged, sender: "parent@home.example").first)
+        #expect(held.header + Array(held.body) == Array(Self.outsider.utf8))
+    }
+
+    @Test func aReleasedPostSkipsThePolicy() throws {
+        let fixture = try fixture()
+        let context = try fixture.context()
+        let message = try IncomingMessage(
+            bytes: Array(Self.outsider.utf8), recipient: "S1234-students@site.example",
+            sender: "parent@home.example", limits: .defaults)
+        let handler = try fixture.handler()
+        let released = try handler.route(message, context: context, checkingPosters: false)
+        #expect(released.plan?.copies.map(\.destination) == [.outgoing, .outgoing, .outgoing])
+    }
+
     @Test func anyoneAndAPostersFile() throws {
         let fixture = try fixture()
         #expect(
