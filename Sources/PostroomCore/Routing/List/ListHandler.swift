@@ -70,6 +70,9 @@ public struct ListHandler: RouteHandler {
         let listName = settings.name ?? IncomingMessage.split(list).local
 
         if checkingPosters, let reason = try refusal(of: poster, members: members) {
+            if settings.rejectsRefusedPosts {
+                return .refuse(.noPermission, "\(list): \(reason); the list does not take posts from this address")
+            }
             let held = try HeldPost(
                 message: message, list: list, poster: poster, reason: reason, notify: settings.notify,
                 listName: listName, context: context)

@@ -70,7 +70,8 @@ import Testing
         #expect(message.values(of: "List-Unsubscribe").isEmpty)
         #expect(message.values(of: "Precedence") == ["list"])
         // Another site's loop marker stays, so its own loop check still works.
-        #expect(message.values(of: "X-Loop").sorted() == ["other-site@elsewhere.example", "s1234-students@site.example"])
+        #expect(
+            message.values(of: "X-Loop").sorted() == ["other-site@elsewhere.example", "s1234-students@site.example"])
         #expect(message.values(of: "Message-ID") == ["<post-1@school.example>"])
         #expect(!message.contains("Return-Path") && !message.contains("Bcc"))
         #expect(!message.fields.contains { ControlHeader.isControl($0.name) })
