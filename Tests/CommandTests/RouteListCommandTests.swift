@@ -67,3 +67,23 @@ import Testing
         #expect(Files.list(route.spool.maildir(.held).path(of: .new)).isEmpty)
     }
 }
+
+/// The envelope sender as MTAs pass it.
+@Suite struct RouteSenderTests {
+    @Test(arguments: ["MAILER-DAEMON", "mailer-daemon", ""])
+    func postfixsNullSenderIsTheNullSender(sender: String) throws {
+        let route = try RouteFixture(rules: "^alias$ redirect member@example.org\n")
+        let result = try route.route("From: x@example.net\nSubject: bounce\n\nx\n", sender: sender)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try route.copies().flatMap { RouteFixture.values("X-Postroom-Envelope-From", in: $0) } == ["<>"])
+    }
+
+    @Test(arguments: ["a b@example.net", "<x@example.net>", "x@"])
+    func aSenderSMTPCannotCarryIsBadInput(sender: String) throws {
+        let route = try RouteFixture(rules: "^alias$ redirect member@example.org\n")
+        let result = try route.route("From: x@example.net\nSubject: s\n\nx\n", sender: sender)
+        #expect(result.status == 65, "\(sender): \(result.status) \(result.stderr)")
+        #expect(result.stderr.contains("is not an address SMTP can carry"), "\(result.stderr)")
+        #expect(route.outgoing.isEmpty)
+    }
+}

@@ -166,7 +166,8 @@ public struct RouteCommand {
                     what: "message", location: "standard input",
                     reason: "the message has \(input.total) bytes, over message_size_limit (\(limit))")
             }
-            message = try IncomingMessage(bytes: input.bytes, recipient: recipient, sender: sender, limits: limits)
+            message = try IncomingMessage(
+                bytes: input.bytes, recipient: recipient, sender: try Self.envelopeSender(sender), limits: limits)
         } catch {
             let status: Sysexit = error.exitStatus == .dataError ? .dataError : .tempFail
             return Sysexit(rawValue: Self.report(error.description, status: status)) ?? status
@@ -205,6 +206,19 @@ public struct RouteCommand {
     private static func detail(_ result: FanOut.Result, summary: String) -> String {
         guard result.wasCommittedBefore else { return summary }
         return result.published.isEmpty ? "routed before (an MTA retry)" : "finished an interrupted run"
+    }
+
+    /// The sender as the MTA gave it: empty or Postfix's `MAILER-DAEMON` (its `${sender}` for the
+    /// null sender unless `null_sender=` is set) is the null sender; anything SMTP cannot carry is
+    /// bad input, which the MTA should return rather than retry for days.
+    static func envelopeSender(_ sender: String?) throws(PostroomError) -> String? {
+        guard let sender, !sender.isEmpty, sender.uppercased() != "MAILER-DAEMON" else { return nil }
+        if let problem = Envelope.problem(in: sender) {
+            throw .malformed(
+                what: "envelope", location: nil,
+                reason: "the sender \"\(sender.escapingControls)\" is not an address SMTP can carry: \(problem)")
+        }
+        return sender
     }
 
     /// `--check`: every problem with its line; 0 when clean, 78 otherwise.
