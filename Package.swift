@@ -36,11 +36,16 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        // TXT lookups through the system resolver library, for DMARC policies.
+        .target(
+            name: "CResolv",
+            linkerSettings: [.linkedLibrary("resolv")]
+        ),
         // The Foundation-free core: spool, message model, envelope, configuration, routing.
         // `route` starts once per incoming message and links only this.
         .target(
             name: "PostroomCore",
-            dependencies: ["CSystem", "COpenSSL"]
+            dependencies: ["CSystem", "COpenSSL", "CResolv"]
         ),
         .target(
             name: "Postroom",
