@@ -1,9 +1,11 @@
+import Glibc
+
 /// The public suffix list (publicsuffix.org; Debian's `publicsuffix` package), for DMARC's
 /// organisational domain: the public suffix of a domain plus one more label.
 ///
 /// `route` starts once per message and needs one or two answers, so the list is not parsed
-/// up front: each question reads the file and keeps only the rules that end in the domain's
-/// last label (a few hundred lines at most of the ~10,000). Both sections count (ICANN and
+/// up front: each question reads the file and keeps only the few rules that could match the
+/// domain (a suffix of it at a label boundary, of the ~10,000). Both sections count (ICANN and
 /// private, as OpenDMARC reads it), so `user.github.io` is its own organisational domain.
 public struct PublicSuffixList: Sendable {
     private enum Source: Sendable {
@@ -29,8 +31,8 @@ public struct PublicSuffixList: Sendable {
     /// `mail.example.co.uk`. A domain no rule covers has its last label as its suffix.
     public func publicSuffix(of domain: String) throws(PostroomError) -> String {
         let labels = Self.labels(domain)
-        guard let last = labels.last else { return "" }
-        let rules = try self.rules(endingIn: last)
+        guard !labels.isEmpty else { return "" }
+        let rules = try self.rules(matching: labels)
         return labels.suffix(Self.suffixLength(labels, rules: rules)).joined(separator: ".")
     }
 
@@ -38,8 +40,8 @@ public struct PublicSuffixList: Sendable {
     /// when the domain is itself a public suffix (or empty).
     public func organizationalDomain(of domain: String) throws(PostroomError) -> String? {
         let labels = Self.labels(domain)
-        guard let last = labels.last else { return nil }
-        let length = Self.suffixLength(labels, rules: try rules(endingIn: last))
+        guard !labels.isEmpty else { return nil }
+        let length = Self.suffixLength(labels, rules: try rules(matching: labels))
         guard labels.count > length else { return nil }
         return labels.suffix(length + 1).joined(separator: ".")
     }
@@ -65,8 +67,8 @@ public struct PublicSuffixList: Sendable {
         return max(matching.map(\.labels.count).max() ?? 1, 1)
     }
 
-    /// The rules whose last label is `last`, read from the list.
-    func rules(endingIn last: Substring) throws(PostroomError) -> [Rule] {
+    /// The rules that may match `labels` (a superset: `Rule.matches` decides), read from the list.
+    func rules(matching labels: [Substring]) throws(PostroomError) -> [Rule] {
         let bytes: [UInt8]
         switch source {
         case .text(let text): bytes = text
@@ -81,32 +83,59 @@ public struct PublicSuffixList: Sendable {
                 )
             }
         }
-        let tail = Array(last.utf8)
+        let domain = Array(labels.joined(separator: ".").utf8)
+        let ranges = bytes.withUnsafeBufferPointer { Self.ruleRanges(in: $0, matching: domain) }
         var rules: [Rule] = []
+        for range in ranges {
+            let text = String(decoding: bytes[range], as: UTF8.self).lowercased()
+            let exception = text.hasPrefix("!")
+            let labels = (exception ? text.dropFirst() : Substring(text)).split(
+                separator: ".", omittingEmptySubsequences: false)
+            if !labels.contains(where: \.isEmpty) {
+                rules.append(Rule(labels: labels.map { Substring($0) }, exception: exception))
+            }
+        }
+        return rules
+    }
+
+    /// Where the rules that may match `domain` are: memchr and raw pointers, since there are
+    /// ~10,000 lines and most are rejected by their last byte.
+    private static func ruleRanges(in buffer: UnsafeBufferPointer<UInt8>, matching domain: [UInt8]) -> [Range<Int>] {
+        guard let base = buffer.baseAddress, let lastByte = domain.last else { return [] }
+        var ranges: [Range<Int>] = []
         var start = 0
-        while start < bytes.count {
-            var end = start
-            while end < bytes.count && bytes[end] != 10 { end += 1 }
+        while start < buffer.count {
+            var end = buffer.count
+            if let newline = memchr(base + start, 10, buffer.count - start) {
+                end = UnsafeRawPointer(newline) - UnsafeRawPointer(base)
+            }
             // A rule is the line's first word; `//` starts a comment.
             var wordEnd = start
-            while wordEnd < end && bytes[wordEnd] != 32 && bytes[wordEnd] != 9 && bytes[wordEnd] != 13 { wordEnd += 1 }
-            let word = bytes[start..<wordEnd]
-            if word.count >= tail.count, word.last == tail.last, !word.starts(with: [47, 47]),
-                word.suffix(tail.count).elementsEqual(tail),
-                word.count == tail.count || word[word.endIndex - tail.count - 1] == UInt8(ascii: ".")
-                    || (word.count == tail.count + 1 && word.first == UInt8(ascii: "!"))
+            while wordEnd < end && base[wordEnd] > 32 { wordEnd += 1 }
+            if wordEnd > start, base[wordEnd - 1] == lastByte, base[start] != UInt8(ascii: "/"),
+                isSuffix(base, start: start, end: wordEnd, of: domain)
             {
-                let text = String(decoding: word, as: UTF8.self).lowercased()
-                let exception = text.hasPrefix("!")
-                let labels = (exception ? text.dropFirst() : Substring(text)).split(
-                    separator: ".", omittingEmptySubsequences: false)
-                if !labels.contains(where: \.isEmpty) {
-                    rules.append(Rule(labels: labels.map { Substring($0) }, exception: exception))
-                }
+                ranges.append(start..<wordEnd)
             }
             start = end + 1
         }
-        return rules
+        return ranges
+    }
+
+    /// Whether the rule `base[start..<end]`, without its `!` or leading `*.`, is `domain` or
+    /// ends it at a label boundary.
+    private static func isSuffix(_ base: UnsafePointer<UInt8>, start: Int, end: Int, of domain: [UInt8]) -> Bool {
+        var start = start
+        if base[start] == UInt8(ascii: "!") {
+            start += 1
+        } else if end - start >= 2 && base[start] == UInt8(ascii: "*") && base[start + 1] == UInt8(ascii: ".") {
+            start += 2
+        }
+        let length = end - start
+        guard length > 0, length <= domain.count else { return false }
+        let offset = domain.count - length
+        for index in 0..<length where base[start + index] != domain[offset + index] { return false }
+        return offset == 0 || domain[offset - 1] == UInt8(ascii: ".")
     }
 
     /// A domain's labels, lower-cased, without a trailing dot.
