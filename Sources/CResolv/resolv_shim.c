@@ -13,6 +13,12 @@
    interface; an IPv6 one into the extension glibc reads when an nsaddr_list entry has
    family 0. Clearing the extension's count makes glibc rebuild its copy from these. */
 static int use_server(res_state state, struct postroom_dns_server server, char *reason, int reason_size) {
+    /* Only the first slot is used from here on: free the other servers' IPv6 addresses now,
+       since res_nclose frees only the slots below nscount. */
+    for (int slot = 1; slot < MAXNS; slot++) {
+        free(state->_u._ext.nsaddrs[slot]);
+        state->_u._ext.nsaddrs[slot] = NULL;
+    }
     struct in_addr v4;
     struct in6_addr v6;
     if (inet_pton(AF_INET, server.address, &v4) == 1) {
