@@ -34,11 +34,23 @@ endef
 
 all: build
 
+# route reads the public suffix list at run time (DMARC's organisational domain).
+RUN_DEBS := publicsuffix
+# The SRS tests check route against Debian's postsrsd, unpacked here rather than installed
+# (installing it would start a system daemon).
+POSTSRSD := .build/postsrsd
+
 deps:
-	$(call need-debs,$(BUILD_DEBS))
+	$(call need-debs,$(BUILD_DEBS) $(RUN_DEBS))
 
 test-deps: deps postfix-tools
 	$(call need-debs,$(TEST_DEBS))
+
+test-deps: $(POSTSRSD)/usr/sbin/postsrsd
+
+$(POSTSRSD)/usr/sbin/postsrsd:
+	rm -rf $(POSTSRSD) && mkdir -p $(POSTSRSD)
+	cd $(POSTSRSD) && apt-get download postsrsd && dpkg -x postsrsd_*.deb .
 
 bench-deps: deps postfix-tools
 	$(call need-debs,$(BENCH_DEBS))

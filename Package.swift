@@ -32,11 +32,16 @@ let package = Package(
             providers: [.apt(["libmagic-dev"])]
         ),
         .systemLibrary(name: "CSystem"),
+        // TXT lookups through the system resolver library, for DMARC policies.
+        .target(
+            name: "CResolv",
+            linkerSettings: [.linkedLibrary("resolv")]
+        ),
         // The Foundation-free core: spool, message model, envelope, configuration, routing.
         // `route` starts once per incoming message and links only this.
         .target(
             name: "PostroomCore",
-            dependencies: ["CSystem"]
+            dependencies: ["CSystem", "CResolv"]
         ),
         .target(
             name: "Postroom",

@@ -231,7 +231,14 @@ public struct RouteCommand {
             let context = RouteContext(
                 spool: configuration.spool(flag: spool), configuration: configuration, recipient: "check@localhost")
             let file = configuration.path ?? "configuration"
-            let settings = Router.settingsProblem(configuration).map { ["\(file): \($0)"] } ?? []
+            var settings = Router.settingsProblem(configuration).map { ["\(file): \($0)"] } ?? []
+            // Lists look up DMARC policies: their settings matter when the table has a list.
+            let hasList = (try? RuleTable(path: rulesPath, context: context))?.rules.contains {
+                $0.handler == ListHandler.self
+            }
+            if hasList == true, let problem = Router.lookupSettingsProblem(configuration) {
+                settings.append("\(file): \(problem)")
+            }
             let problems = settings + RuleTable.check(path: rulesPath, context: context)
             guard problems.isEmpty else {
                 OutputStream.writeAll(Array(problems.map { $0 + "\n" }.joined().utf8), to: 2)

@@ -10,8 +10,17 @@ public final class RouteContext: @unchecked Sendable {
     public let loopID: String
     /// The current time (fixed for the whole message, so every copy agrees).
     public let now: Timestamp
-    /// DMARC policies of posters' domains, or nil when no lookup is possible here.
-    public let dmarc: (any DMARCPolicySource)?
+    /// DMARC policies of posters' domains, or nil when no lookup is possible here (a setting
+    /// `route --check` reports); set up when a list first asks, so other mail never pays for it.
+    public var dmarc: (any DMARCPolicySource)? {
+        if !dmarcLoaded {
+            dmarcSource = try? DNSDMARCPolicySource.configured(configuration)
+            dmarcLoaded = true
+        }
+        return dmarcSource
+    }
+    private var dmarcSource: (any DMARCPolicySource)?
+    private var dmarcLoaded: Bool
 
     private var unsubscribeLoaded = false
     private var unsubscribeSettings: Unsubscribe?
@@ -24,7 +33,8 @@ public final class RouteContext: @unchecked Sendable {
         self.spool = spool
         self.configuration = configuration
         self.now = now
-        self.dmarc = dmarc
+        self.dmarcSource = dmarc
+        self.dmarcLoaded = dmarc != nil
         self.loopID = recipient.lowercased()
     }
 

@@ -44,6 +44,17 @@ public struct Router {
         return nil
     }
 
+    /// Settings only some messages need (DMARC lookups), for `route --check`: routing sets them up
+    /// when a list first asks, so that a redirect never waits on them.
+    public static func lookupSettingsProblem(_ configuration: Configuration) -> String? {
+        do {
+            _ = try DNSDMARCPolicySource.configured(configuration)
+        } catch {
+            return "DMARC lookups: \(error.description)"
+        }
+        return nil
+    }
+
     /// The decision for `message` and the line of the rule that made it (nil: none did).
     public func decide(
         _ message: IncomingMessage
