@@ -87,3 +87,50 @@ import Testing
         #expect(route.outgoing.isEmpty)
     }
 }
+
+/// DMARC through the built `route`: `dns_server` names a real dnsmasq on 127.0.0.1.
+@Suite struct RouteDMARCCommandTests {
+    static func post(from: String) -> String {
+        "From: Teacher <teacher@\(from)>\nTo: S1234-students@site.example\nSubject: Trip\nMessage-ID: <t@x>\n\nHi\n"
+    }
+
+    @Test func aPosterWhoseDomainRejectsIsRewrittenOthersAreNot() throws {
+        let dns = try DNSMasqServer(
+            records: [
+                .init("_dmarc.strict.example", "v=DMARC1; p=reject"), .init("_dmarc.lax.example", "v=DMARC1; p=none"),
+            ], localDomains: ["strict.example", "lax.example"])
+        let route = try RouteFixture(rules: "^(S[0-9]+)-students$ list lists/$1-students posters=anyone\n")
+        try FileManager.default.createDirectory(
+            atPath: route.directory.file("lists"), withIntermediateDirectories: false)
+        try Files.write(route.directory.file("lists/S1234-students"), "kid@example.org\n")
+        try route.configure("dns_server = \(dns.server)\ndns_timeout = 1000\n")
+        for (domain, rewritten) in [("strict.example", true), ("lax.example", false)] {
+            let before = Set(route.outgoing)
+            let result = try route.route(
+                Self.post(from: domain), recipient: "S1234-students@site.example", sender: "teacher@\(domain)")
+            #expect(result.status == 0, "\(result.stderr)")
+            let new = try #require(route.outgoing.first { !before.contains($0) })
+            let from = RouteFixture.values("From", in: try Files.read(new))
+            if rewritten {
+                #expect(from == ["\"Teacher via S1234-students\" <S1234-students@site.example>"], "\(from)")
+            } else {
+                #expect(from == ["Teacher <teacher@\(domain)>"], "\(from)")
+            }
+        }
+    }
+
+    /// A DNS server that never answers: with `dmarc_lookup_failure = defer` the MTA retries (75).
+    @Test func aLookupThatTimesOutDefersWhenSoConfigured() throws {
+        let silent = try SilentUDPServer()
+        let route = try RouteFixture(rules: "^(S[0-9]+)-students$ list lists/$1-students posters=anyone\n")
+        try FileManager.default.createDirectory(
+            atPath: route.directory.file("lists"), withIntermediateDirectories: false)
+        try Files.write(route.directory.file("lists/S1234-students"), "kid@example.org\n")
+        try route.configure(
+            "dns_server = 127.0.0.1:\(silent.port)\ndns_timeout = 1000\ndmarc_lookup_failure = defer\n")
+        let result = try route.route(
+            Self.post(from: "slow.example"), recipient: "S1234-students@site.example", sender: "teacher@slow.example")
+        #expect(result.status == 75, "\(result.stderr)")
+        #expect(route.outgoing.isEmpty)
+    }
+}

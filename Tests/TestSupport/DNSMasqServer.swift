@@ -44,7 +44,7 @@ public final class DNSMasqServer: @unchecked Sendable {
         var lastError = ""
         // A port free for TCP may still be taken for UDP: try a few.
         for _ in 0..<5 {
-            let port = try EximTestServer.freePort()
+            let port = try LocalPort.free()
             var arguments = [
                 "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
                 "--listen-address=\(address)", "--port=\(port)", "--conf-file=\(configuration)",
