@@ -25,12 +25,18 @@ import Testing
 
         """.utf8)
 
-    /// A spool and a rule table whose address `everyone` makes 100 copies.
-    func template() throws -> (Spool, String) {
-        let spool = Spool(root: directory.file("template"))
+    /// A spool and a rule table whose address `everyone` makes 100 copies: an alias, or a list
+    /// (whose member file also names the poster, who gets no copy).
+    func template(list: Bool = false) throws -> (Spool, String) {
+        let spool = Spool(root: directory.file(list ? "list-template" : "template"))
         try spool.create()
-        let rules = directory.file("rules")
-        try Files.write(rules, "^everyone$ redirect \(Self.members.joined(separator: " "))\n")
+        let rules = directory.file(list ? "list-rules" : "rules")
+        if list {
+            try Files.write(directory.file("everyone"), (Self.members + ["poster@example.net"]).joined(separator: "\n"))
+            try Files.write(rules, "^everyone$ list everyone posters=anyone tag=[All]\n")
+        } else {
+            try Files.write(rules, "^everyone$ redirect \(Self.members.joined(separator: " "))\n")
+        }
         return (spool, rules)
     }
 
@@ -65,9 +71,11 @@ import Testing
         return problems
     }
 
-    @Test func routeKilledAtEachStepThenRetried() throws {
-        let (template, rules) = try template()
-        let probe = Spool(root: directory.file("probe"))
+    @Test(arguments: [false, true])
+    func routeKilledAtEachStepThenRetried(list: Bool) throws {
+        let scenario = list ? "route-list" : "route"
+        let (template, rules) = try template(list: list)
+        let probe = Spool(root: directory.file("\(scenario)-probe"))
         try CrashHarness.copy(template.root, to: probe.root)
         let (clean, steps) = try CrashHarness.steps(of: route(probe, rules: rules), in: directory.path)
         #expect(clean.status == 0, "route without a crash: \(clean.stderr)")
@@ -75,8 +83,8 @@ import Testing
         #expect(cleanProblems.isEmpty, "a clean run: \(cleanProblems)")
         #expect(steps.count > 200, "the shim saw \(steps.count) steps: is libCrashPoint.so built?")
         var failures: [String] = []
-        for trial in CrashHarness.trials("route", count: steps.count, shortStride: 17) {
-            let spool = Spool(root: directory.file("trial-\(trial)"))
+        for trial in CrashHarness.trials(scenario, count: steps.count, shortStride: 17) {
+            let spool = Spool(root: directory.file("\(scenario)-\(trial)"))
             try CrashHarness.copy(template.root, to: spool.root)
             let (result, lastStep) = try CrashHarness.run(
                 route(spool, rules: rules), killedAt: trial, in: directory.path)
@@ -88,7 +96,7 @@ import Testing
             if retry.status != 0 { problems.append("the retry exited \(retry.status): \(retry.stderr)") }
             if result.status != 137 && result.status != 0 { problems.append("the killed run exited \(result.status)") }
             if !problems.isEmpty {
-                failures.append("route:\(trial) (killed at \(lastStep)): " + problems.joined(separator: "; "))
+                failures.append("\(scenario):\(trial) (killed at \(lastStep)): " + problems.joined(separator: "; "))
             }
             try? FileManager.default.removeItem(atPath: spool.root)
         }
