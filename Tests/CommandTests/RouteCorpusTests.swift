@@ -10,7 +10,12 @@ import Testing
     /// Catch-all tables, one run of the corpus each: the rules, and files to write beside them
     /// (a list's members, say), by name.
     static let catchAllTables: [String: (rules: String, files: [String: String])] = [
-        "redirect": (".* redirect copy@example.org\n", [:])
+        "redirect": (".* redirect copy@example.org\n", [:]),
+        // Tagged, List-* fields, From rewritten always: the most the list changes in a header.
+        "list": (
+            ".* list members tag=[S1] prefix=[Site] posters=anyone from_rewrite=always to_cc=remove\n",
+            ["members": "copy@example.org\n"]
+        ),
     ]
 
     /// The corpus files: CPython's `test_email/data` (images and sounds included, as garbage to
