@@ -132,22 +132,13 @@ public final class SilentUDPServer: @unchecked Sendable {
     /// Binds a UDP socket to a port the OS picks.
     public init() throws {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { [fd] in
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard fd >= 0, bound else {
+        do {
+            port = try LocalPort.bind(fd)
+        } catch {
             close(fd)
-            throw TestServerError(description: "cannot bind a UDP socket: \(String(cString: strerror(errno)))")
+            throw error
         }
         self.fd = fd
-        port = Int(UInt16(bigEndian: address.sin_port))
     }
 
     deinit { close(fd) }

@@ -7,6 +7,11 @@ public enum LocalPort {
     public static func free() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
+        return try bind(fd)
+    }
+
+    /// Binds socket `fd` to 127.0.0.1 and a port the OS picks; returns the port.
+    public static func bind(_ fd: Int32) throws -> Int {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -14,10 +19,12 @@ public enum LocalPort {
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+                Glibc.bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
             }
         }
-        guard bound else { throw TestServerError(description: "no free port: \(String(cString: strerror(errno)))") }
+        guard fd >= 0, bound else {
+            throw TestServerError(description: "cannot bind to 127.0.0.1: \(String(cString: strerror(errno)))")
+        }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
