@@ -11,7 +11,9 @@ CONFIG     ?= release
 STAGES     := $(notdir $(wildcard Sources/expand Sources/render Sources/route Sources/deliver Sources/mark))
 BUILD_DEBS := libcurl4-openssl-dev libmagic-dev libssl-dev pkg-config
 TEST_DEBS  := mandoc util-linux python3 python3-aiosmtpd openssl exim4-daemon-light
-BENCH_DEBS := time bc
+BENCH_DEBS := time bc hyperfine
+# The list benchmark's comparison; bench/route-list.sh says so and skips it when it cannot be installed.
+BENCH_OPTIONAL_DEBS := mlmmj
 
 # Install Debian packages only when dpkg says they are missing.
 define need-debs
@@ -37,6 +39,7 @@ test-deps: deps
 
 bench-deps: deps
 	$(call need-debs,$(BENCH_DEBS))
+	-$(call need-debs,$(BENCH_OPTIONAL_DEBS))
 
 build: deps
 	$(SWIFT) build -c $(CONFIG)
@@ -57,8 +60,9 @@ lint-format:
 lint-man: test-deps
 	mandoc -T lint -W warning $$(find man -type f -name '*.[1-8]')
 
+# BENCHMARKS="route-startup route-list" runs only those of bench/*.sh.
 bench: bench-deps build
-	bash bench/run
+	bash bench/run $(BENCHMARKS)
 
 # The outgoing path end to end into a local maildir; DEMO_SPOOL=dir to choose where.
 demo: build
