@@ -82,6 +82,10 @@ echo "(b) postroom (route + deliver, 1 connection), stdin to $members accepted b
   "median ${postroom} s of $smtp_runs runs ($(tr '\n' ' ' < "$dir/postroom.times"| sed 's/ $//'))"
 
 # (b) mlmmj, the same post to the same members and sink.
+if [ "$mlmmj_runs" -lt 1 ]; then
+  echo "(b) mlmmj: MLMMJ_RUNS=$mlmmj_runs, comparison skipped"
+  exit 0
+fi
 if [ ! -x /usr/bin/mlmmj-receive ]; then
   echo "(b) mlmmj: not installed (make bench-deps could not install Debian's mlmmj): comparison skipped"
   exit 0
