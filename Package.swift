@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "expand", targets: ["expand"]),
         .executable(name: "render", targets: ["render"]),
         .executable(name: "deliver", targets: ["deliver"]),
+        .executable(name: "route", targets: ["route"]),
         // Test-only: the crash harness preloads it to stop a stage at a chosen step.
         .library(name: "CrashPoint", type: .dynamic, targets: ["CCrashPoint"]),
     ],
@@ -72,6 +73,12 @@ let package = Package(
         .executableTarget(
             name: "deliver",
             dependencies: ["Postroom", "PostroomCLI"]
+        ),
+        // Started by the MTA once per incoming message: the core only, the Swift runtime linked in.
+        .executableTarget(
+            name: "route",
+            dependencies: ["PostroomCore"],
+            linkerSettings: [.unsafeFlags(["-static-stdlib"])]
         ),
         // Test-only worker that exercises the spool from separate processes.
         .executableTarget(

@@ -40,8 +40,8 @@ public struct Configuration: Sendable {
 
     /// `route`'s rule table.
     public static let rules = Key(name: "rules", environment: "POSTROOM_RULES", defaultValue: nil)
-    /// The value of the `X-Loop` field `route` adds and looks for (default: `postroom@` the host name).
-    public static let loopID = Key(name: "loop_id", environment: nil, defaultValue: nil)
+    /// What `route` does with a message that looped back: `drop` (exit 0, logged) or `bounce` (exit 65).
+    public static let mailLoop = Key(name: "mail_loop", environment: nil, defaultValue: "drop")
     /// The file holding the HMAC key for SRS addresses (not readable by others).
     public static let srsKeyFile = Key(name: "srs_key_file", environment: nil, defaultValue: nil)
     /// The domain of SRS addresses: mail to it must reach `route` (default: the routed address's domain).
@@ -59,7 +59,7 @@ public struct Configuration: Sendable {
     /// Every key the file may contain.
     public static let knownKeys: [Key] = [
         spool, sendingDomains, messageIDDomain, unsubscribeURL, unsubscribeMailto, unsubscribeKeyFile, transport,
-        messageSizeLimit, headerSizeLimit, rules, loopID, srsKeyFile, srsDomain, dnsServer, dnsTimeout,
+        messageSizeLimit, headerSizeLimit, rules, mailLoop, srsKeyFile, srsDomain, dnsServer, dnsTimeout,
         dmarcLookupFailure, publicSuffixList,
     ]
 

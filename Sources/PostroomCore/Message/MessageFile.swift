@@ -11,4 +11,25 @@ public enum MessageFile {
     public static func readStandardInput() throws(PostroomError) -> [UInt8] {
         try FileSystem.readAll(STDIN_FILENO, path: "standard input")
     }
+
+    /// Reads standard input, keeping at most `limit` bytes: the rest is read and discarded (so the
+    /// writer, an MTA, sees its input taken) and the result says how many bytes there were.
+    public static func readStandardInput(keepingAtMost limit: Int) throws(PostroomError) -> (
+        bytes: [UInt8], total: Int
+    ) {
+        let kept = try FileSystem.readAll(STDIN_FILENO, path: "standard input", stopAt: limit &+ 1)
+        guard kept.count > limit else { return (kept, kept.count) }
+        var total = kept.count
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(STDIN_FILENO, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .io(operation: "read", path: "standard input", errno: errno)
+            }
+            if count == 0 { break }
+            total &+= count
+        }
+        return (Array(kept.prefix(limit)), total)
+    }
 }

@@ -24,6 +24,8 @@ public struct IncomingMessage: Sendable {
         let parsed = try Message(parsing: input, source: "the message on standard input")
         var message = parsed
         message.envelopeLine = nil
+        // Control fields are ours alone: one arriving from outside could name an envelope.
+        message.removeAll { ControlHeader.isControl($0.name) }
         if message.lineEnding == .crlf {
             // Maildir and the spool keep LF; CRLF comes back on the wire.
             message = try Message(parsing: WireFormat.lf(message.bytes), source: "the message on standard input")

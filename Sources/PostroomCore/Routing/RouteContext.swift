@@ -5,7 +5,8 @@ public final class RouteContext: @unchecked Sendable {
     public let spool: Spool
     /// The configuration (postroom.conf(5)).
     public let configuration: Configuration
-    /// The value of this site's `X-Loop` field.
+    /// The address being routed, lowercased: the value of the `X-Loop` field route adds to every
+    /// copy it makes, and the one it refuses to route again (a list nested in another still works).
     public let loopID: String
     /// The current time (fixed for the whole message, so every copy agrees).
     public let now: Timestamp
@@ -17,13 +18,14 @@ public final class RouteContext: @unchecked Sendable {
 
     /// A context from parts.
     public init(
-        spool: Spool, configuration: Configuration, now: Timestamp = .now(), dmarc: (any DMARCPolicySource)? = nil
+        spool: Spool, configuration: Configuration, recipient: String, now: Timestamp = .now(),
+        dmarc: (any DMARCPolicySource)? = nil
     ) {
         self.spool = spool
         self.configuration = configuration
         self.now = now
         self.dmarc = dmarc
-        self.loopID = configuration.value(Configuration.loopID) ?? "postroom@\(MessageNameGenerator.shared.host)"
+        self.loopID = recipient.lowercased()
     }
 
     /// The unsubscribe settings (read on first use), or nil when none are configured.

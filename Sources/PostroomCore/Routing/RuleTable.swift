@@ -1,0 +1,248 @@
+/// `route`'s rule table: one rule per line, `PATTERN HANDLER [ARGUMENT...]`, tried in order.
+///
+/// A pattern without `@` matches the local part, one with `@` the whole address (POSIX
+/// extended syntax, case-insensitive). Arguments may use the pattern's groups (`$1`..`$9`,
+/// `$0` for the whole match, `$$` for a dollar sign); `key=value` arguments are options.
+/// A double-quoted argument may hold spaces (`reject "no such list"`), with `\"` and `\\`.
+/// The table is read and compiled once per process; every problem is reported with its line.
+public struct RuleTable: Sendable {
+    /// One rule.
+    public struct Rule: Sendable {
+        /// The line in the table.
+        public let line: Int
+        /// The pattern.
+        public let pattern: POSIXRegex
+        /// Whether the pattern is matched against the whole address (it contains `@`).
+        public let matchesWholeAddress: Bool
+        /// The handler's type.
+        public let handler: any RouteHandler.Type
+        /// The arguments as written (captures not yet substituted).
+        public let arguments: RuleArguments
+
+        /// The arguments with this match's groups substituted, or nil when the rule does not match.
+        public func match(_ address: String) -> RuleArguments? {
+            let subject = matchesWholeAddress ? address : IncomingMessage.split(address).local
+            guard let groups = pattern.match(subject) else { return nil }
+            var substituted = arguments
+            substituted.positional = arguments.positional.map { Self.substitute($0, groups) }
+            substituted.options = arguments.options.mapValues { Self.substitute($0, groups) }
+            return substituted
+        }
+
+        /// `$N` replaced by group N, `$$` by `$`.
+        static func substitute(_ text: String, _ groups: [String]) -> String {
+            guard text.contains("$") else { return text }
+            var out = ""
+            var characters = text.makeIterator()
+            while let character = characters.next() {
+                guard character == "$" else {
+                    out.append(character)
+                    continue
+                }
+                guard let next = characters.next() else {
+                    out.append("$")
+                    break
+                }
+                if next == "$" {
+                    out.append("$")
+                } else if let digit = next.wholeNumberValue, next.isASCII {
+                    out += digit < groups.count ? groups[digit] : ""
+                } else {
+                    out.append("$")
+                    out.append(next)
+                }
+            }
+            return out
+        }
+    }
+
+    /// The rules in file order.
+    public let rules: [Rule]
+    /// Where the table was read from.
+    public let path: String
+
+    /// The handlers a table may name.
+    public static let handlers: [any RouteHandler.Type] = RouteHandlers.all
+
+    /// Reads and compiles the table; throws `.configuration` listing every problem with its line.
+    public init(path: String, context: RouteContext) throws(PostroomError) {
+        let text: [UInt8]
+        do {
+            text = try FileSystem.readFile(path)
+        } catch {
+            throw .configuration(location: path, reason: "cannot read the rule table: \(error.description)")
+        }
+        let (rules, problems) = Self.compile(text, path: path, context: context, checkFiles: false)
+        guard problems.isEmpty else {
+            throw .configuration(location: path, reason: problems.joined(separator: "; "))
+        }
+        self.rules = rules
+        self.path = path
+    }
+
+    /// Every problem in a table, each with its line (`route --check`): syntax, patterns, handlers,
+    /// arguments, and what each handler checks (files that must exist).
+    public static func check(path: String, context: RouteContext) -> [String] {
+        let text: [UInt8]
+        do {
+            text = try FileSystem.readFile(path)
+        } catch {
+            return ["\(path): cannot read the rule table: \(error.description)"]
+        }
+        return compile(text, path: path, context: context, checkFiles: true).problems
+    }
+
+    static func compile(_ text: [UInt8], path: String, context: RouteContext, checkFiles: Bool) -> (
+        rules: [Rule], problems: [String]
+    ) {
+        var rules: [Rule] = []
+        var problems: [String] = []
+        let directory = Self.directory(of: path)
+        var lineNumber = 0
+        for rawLine in text.split(separator: 10, omittingEmptySubsequences: false) {
+            lineNumber += 1
+            let location = "\(path) line \(lineNumber)"
+            let words: [String]
+            do {
+                words = try Self.words(String(decoding: rawLine, as: UTF8.self))
+            } catch {
+                problems.append("\(location): \(error)")
+                continue
+            }
+            if words.isEmpty { continue }
+            guard words.count >= 2 else {
+                problems.append("\(location): a rule is PATTERN HANDLER [ARGUMENT...]; found only \"\(words[0])\"")
+                continue
+            }
+            let pattern: POSIXRegex
+            do {
+                pattern = try POSIXRegex(words[0])
+            } catch {
+                problems.append("\(location): the pattern does not compile: \(error.reason)")
+                continue
+            }
+            guard let handler = handlers.first(where: { $0.name == words[1] }) else {
+                let names = handlers.map { $0.name }.joined(separator: ", ")
+                problems.append("\(location): unknown handler \"\(words[1])\"; known handlers: \(names)")
+                continue
+            }
+            var positional: [String] = []
+            var options: [String: String] = [:]
+            var ruleProblems: [String] = []
+            for word in words.dropFirst(2) {
+                if let equals = word.firstIndex(of: "="), !word.hasPrefix("\""),
+                    Self.isOptionName(word[..<equals])
+                {
+                    let key = String(word[..<equals])
+                    guard handler.optionNames.contains(key) else {
+                        let known = handler.optionNames.sorted().joined(separator: ", ")
+                        ruleProblems.append(
+                            "\(location): \(handler.name) has no option \"\(key)\""
+                                + (known.isEmpty ? "" : "; its options: \(known)"))
+                        continue
+                    }
+                    guard options[key] == nil else {
+                        ruleProblems.append("\(location): option \"\(key)\" is given twice")
+                        continue
+                    }
+                    options[key] = String(word[word.index(after: equals)...])
+                } else {
+                    positional.append(word)
+                }
+            }
+            if !handler.argumentCount.contains(positional.count) {
+                let range = handler.argumentCount
+                let expected =
+                    range.upperBound == Int.max
+                    ? "at least \(range.lowerBound)"
+                    : range.lowerBound == range.upperBound
+                        ? "\(range.lowerBound)" : "\(range.lowerBound) to \(range.upperBound)"
+                ruleProblems.append(
+                    "\(location): \(handler.name) takes \(expected) argument(s), found \(positional.count)")
+            }
+            let arguments = RuleArguments(
+                positional: positional, options: options, line: lineNumber, directory: directory)
+            if ruleProblems.isEmpty && checkFiles {
+                ruleProblems += handler.check(arguments, context: context).map { "\(location): \($0)" }
+            }
+            problems += ruleProblems
+            if ruleProblems.isEmpty {
+                rules.append(
+                    Rule(
+                        line: lineNumber, pattern: pattern, matchesWholeAddress: words[0].contains("@"),
+                        handler: handler, arguments: arguments))
+            }
+        }
+        return (rules, problems)
+    }
+
+    /// The first rule whose pattern matches, with its arguments substituted; `after` skips rules up to it.
+    public func firstMatch(_ address: String, after index: Int = -1) -> (index: Int, arguments: RuleArguments)? {
+        var position = index + 1
+        while position < rules.count {
+            if let arguments = rules[position].match(address) { return (position, arguments) }
+            position += 1
+        }
+        return nil
+    }
+
+    private static func isOptionName(_ text: Substring) -> Bool {
+        !text.isEmpty && text.allSatisfy { $0 == "_" || $0 == "-" || ($0.isASCII && $0.isLetter) }
+    }
+
+    private static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// Splits a line into words: whitespace separates, `#` starts a comment outside quotes,
+    /// double quotes group (with `\"` and `\\` inside).
+    static func words(_ line: String) throws(RuleSyntaxError) -> [String] {
+        var words: [String] = []
+        var current = ""
+        var inWord = false
+        var quoted = false
+        var characters = line.makeIterator()
+        while let character = characters.next() {
+            if quoted {
+                if character == "\\" {
+                    guard let next = characters.next() else { break }
+                    current.append(next)
+                } else if character == "\"" {
+                    quoted = false
+                } else {
+                    current.append(character)
+                }
+            } else if character == "\"" {
+                quoted = true
+                inWord = true
+            } else if character == "#" && !inWord {
+                break
+            } else if character == " " || character == "\t" || character == "\r" {
+                if inWord { words.append(current) }
+                current = ""
+                inWord = false
+            } else {
+                current.append(character)
+                inWord = true
+            }
+        }
+        if quoted { throw RuleSyntaxError(description: "a double quote is not closed") }
+        if inWord { words.append(current) }
+        return words
+    }
+}
+
+/// A line of the rule table that cannot be split into words.
+public struct RuleSyntaxError: Error, CustomStringConvertible, Sendable {
+    /// What is wrong.
+    public let description: String
+}
+
+extension PostroomError {
+    /// The reason alone, without the location (for messages that give their own).
+    var reason: String {
+        if case .malformed(_, _, let reason) = self { return reason }
+        return description
+    }
+}
