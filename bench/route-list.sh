@@ -61,12 +61,17 @@ hyperfine --style none --runs "$route_runs" --prepare "bash $dir/prepare" \
   || { cat "$dir/hyperfine.err" >&2; exit 1; }
 copies=$(find "$spool/outgoing/new" -type f | wc -l)
 [ "$copies" = "$members" ] || { echo "route wrote $copies copies to outgoing/new, expected $members" >&2; exit 1; }
-python3 - "$dir/route.json" "$members" << 'PY'
+size=$(find "$spool/outgoing/new" -type f -printf "%s\n" | awk -v n="$members" '{ s += $1 } END { printf "%d", s / n }')
+raw_rate=$(python3 bench/raw_durable.py "$dir/raw" "$members" "$size")
+python3 - "$dir/route.json" "$members" "$size" "$raw_rate" << 'PY'
 import json, sys
 result = json.load(open(sys.argv[1]))["results"][0]
-print(f"(a) route, one post to {sys.argv[2]} members until every copy is durable in outgoing/new: "
+members, size, raw_rate = int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+print(f"(a) route, one post to {members} members until every copy is durable in outgoing/new: "
       f"median {result['median']:.3f} s (min {result['min']:.3f}, max {result['max']:.3f}, "
       f"{len(result['times'])} runs; target < 0.5 s)")
+print(f"    beside: {members} files of {size} bytes (the copies' average) created durably one by one "
+      f"(tmp, fsync, rename; bench/raw_durable.py, same file system): {members / raw_rate:.3f} s")
 PY
 
 # (b) postroom: route, then deliver, until the sink has accepted every copy.
