@@ -37,6 +37,7 @@ python3 bench/dns_nxdomain.py > "$dir/dns.port" &
 pids+=($!)
 for _ in $(seq 50); do [ -s "$dir/dns.port" ] && break; sleep 0.1; done
 dns_port=$(cat "$dir/dns.port")
+[ -n "$dns_port" ] || { echo "bench/dns_nxdomain.py did not start" >&2; exit 1; }
 
 # The members, the same for both: member0000@example.net ... member0999@example.net.
 python3 -c "for n in range($members): print(f'member{n:04d}@example.net')" > "$dir/members"
