@@ -32,16 +32,11 @@ let package = Package(
             providers: [.apt(["libmagic-dev"])]
         ),
         .systemLibrary(name: "CSystem"),
-        .systemLibrary(
-            name: "COpenSSL",
-            pkgConfig: "libcrypto",
-            providers: [.apt(["libssl-dev"])]
-        ),
         // The Foundation-free core: spool, message model, envelope, configuration, routing.
         // `route` starts once per incoming message and links only this.
         .target(
             name: "PostroomCore",
-            dependencies: ["CSystem", "COpenSSL"]
+            dependencies: ["CSystem"]
         ),
         .target(
             name: "Postroom",

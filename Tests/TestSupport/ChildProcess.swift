@@ -57,16 +57,16 @@ enum ChildProcess {
     }
 
     /// Starts a program with standard input from /dev/null and both outputs into `output`;
-    /// the caller waits for it.
+    /// the caller waits for it. With `input`, standard input reads that file instead.
     static func spawn(
-        _ path: String, _ arguments: [String], environment: [String: String], output: String
+        _ path: String, _ arguments: [String], environment: [String: String], output: String, input: String? = nil
     ) throws
         -> pid_t
     {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, input ?? "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         switch spawn(path, arguments, environment: environment, actions: &actions) {

@@ -13,11 +13,16 @@ public enum CrashHarness {
         public var program: String
         public var arguments: [String]
         public var environment: [String: String]
+        /// Standard input (route reads its message there).
+        public var input: [UInt8]
 
-        public init(_ program: String, _ arguments: [String] = [], environment: [String: String] = [:]) {
+        public init(
+            _ program: String, _ arguments: [String] = [], environment: [String: String] = [:], input: [UInt8] = []
+        ) {
             self.program = program
             self.arguments = arguments
             self.environment = environment
+            self.input = input
         }
     }
 
@@ -46,7 +51,7 @@ public enum CrashHarness {
         let trace = directory + "/crash-trace.\(UUID().uuidString)"
         defer { unlink(trace) }
         let result = try Run.program(
-            command.program, command.arguments,
+            command.program, command.arguments, input: command.input,
             environment: command.environment.merging(["LD_PRELOAD": shim, "POSTROOM_CRASH_TRACE": trace]) { $1 })
         let lines = ((try? String(contentsOfFile: trace, encoding: .utf8)) ?? "").split(separator: "\n").map(
             String.init)
@@ -63,7 +68,7 @@ public enum CrashHarness {
         let trace = directory + "/crash-trace.\(UUID().uuidString)"
         defer { unlink(trace) }
         let result = try Run.program(
-            command.program, command.arguments,
+            command.program, command.arguments, input: command.input,
             environment: command.environment.merging([
                 "LD_PRELOAD": shim, "POSTROOM_CRASH_AT": String(step), "POSTROOM_CRASH_TRACE": trace,
             ]) { $1 })
@@ -83,7 +88,11 @@ public enum CrashHarness {
         environment["POSTROOM_CRASH_AT"] = String(step)
         environment["POSTROOM_CRASH_SIGNAL"] = "STOP"
         let path = command.program.contains("/") ? command.program : Run.binary(command.program)
-        let pid = try ChildProcess.spawn(path, command.arguments, environment: environment, output: output)
+        let input = directory + "/frozen-input.\(UUID().uuidString)"
+        try Files.write(input, command.input)
+        defer { unlink(input) }
+        let pid = try ChildProcess.spawn(
+            path, command.arguments, environment: environment, output: output, input: input)
         var status: Int32 = 0
         while waitpid(pid, &status, WUNTRACED) < 0 && errno == EINTR {}
         unlink(output)
@@ -92,7 +101,7 @@ public enum CrashHarness {
     }
 
     /// A stage frozen at a step; killing it is the crash.
-    public struct FrozenProcess {
+    public struct FrozenProcess: Sendable {
         public let pid: pid_t
 
         /// SIGKILL, and wait for it to be gone.

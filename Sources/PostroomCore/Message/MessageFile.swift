@@ -14,7 +14,9 @@ public enum MessageFile {
 
     /// Reads standard input, keeping at most `limit` bytes: the rest is read and discarded (so the
     /// writer, an MTA, sees its input taken) and the result says how many bytes there were.
-    public static func readStandardInput(keepingAtMost limit: Int) throws(PostroomError) -> (
+    public static func readStandardInput(
+        keepingAtMost limit: Int
+    ) throws(PostroomError) -> (
         bytes: [UInt8], total: Int
     ) {
         let kept = try FileSystem.readAll(STDIN_FILENO, path: "standard input", stopAt: limit &+ 1)

@@ -148,7 +148,9 @@ public struct FanOut {
 
     /// One copy into its maildir's `new/`: a rename, or, for a maildir on another file system,
     /// a durable copy through its `tmp/` before the staged file goes.
-    private func publish(_ source: String, into target: String, as name: MessageName) throws(PostroomError)
+    private func publish(
+        _ source: String, into target: String, as name: MessageName
+    ) throws(PostroomError)
         -> Bool
     {
         if Glibc.rename(source, "\(target)/\(name.fileName)") == 0 { return true }
@@ -178,7 +180,8 @@ public struct FanOut {
             return (spool.maildir(.held).path, MessageName(fileName: String(fileName.dropFirst(2))))
         }
         if fileName.hasPrefix("m"), let dot = fileName.firstIndex(of: "."),
-            let index = Int(fileName[fileName.index(after: fileName.startIndex)..<dot]), maildirs.indices.contains(index)
+            let index = Int(fileName[fileName.index(after: fileName.startIndex)..<dot]),
+            maildirs.indices.contains(index)
         {
             // m<N>.<name>: line N of the maildir list.
             return (maildirs[index], MessageName(fileName: String(fileName[fileName.index(after: dot)...])))

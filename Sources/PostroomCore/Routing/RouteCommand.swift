@@ -116,7 +116,9 @@ public struct RouteCommand {
     }
 
     /// Loads the configuration, spool and table; each failure is a local one.
-    private func setUp(recipient: String, environment: [String: String]) throws(PostroomError) -> (
+    private func setUp(
+        recipient: String, environment: [String: String]
+    ) throws(PostroomError) -> (
         Configuration, Spool, Router
     ) {
         let configuration = try Configuration(path: config, environment: environment)

@@ -37,7 +37,9 @@ public struct Router {
     }
 
     /// The decision for `message` and the line of the rule that made it (nil: none did).
-    public func decide(_ message: IncomingMessage) throws(PostroomError) -> (
+    public func decide(
+        _ message: IncomingMessage
+    ) throws(PostroomError) -> (
         decision: RouteDecision?, line: Int?, passes: [String]
     ) {
         if let loop = loop(in: message) {

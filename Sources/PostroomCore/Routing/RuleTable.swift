@@ -92,7 +92,9 @@ public struct RuleTable: Sendable {
         return compile(text, path: path, context: context, checkFiles: true).problems
     }
 
-    static func compile(_ text: [UInt8], path: String, context: RouteContext, checkFiles: Bool) -> (
+    static func compile(
+        _ text: [UInt8], path: String, context: RouteContext, checkFiles: Bool
+    ) -> (
         rules: [Rule], problems: [String]
     ) {
         var rules: [Rule] = []

@@ -6,7 +6,8 @@ public enum AliasCopy {
     public static func make(
         _ message: IncomingMessage, to recipient: String, from sender: String?, context: RouteContext, note: String
     ) throws(PostroomError) -> RouteCopy {
-        let prefix = try HeaderWriter.field("Delivered-To", message.recipient, lineEnding: .lf).raw
+        let prefix =
+            try HeaderWriter.field("Delivered-To", message.recipient, lineEnding: .lf).raw
             + HeaderWriter.field("X-Loop", context.loopID, lineEnding: .lf).raw
         return RouteCopy(
             destination: .outgoing, envelope: try Envelope(sender: sender, recipients: [recipient]),
