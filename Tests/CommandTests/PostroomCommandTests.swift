@@ -44,7 +44,7 @@ import Testing
         let object = try #require(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         let queues = try #require(object["queues"] as? [String: [String: Any]])
         #expect(queues["outgoing"]?["new"] as? Int == 1)
-        #expect(Set(queues.keys) == ["request", "expanded", "outgoing", "deferred", "sent", "failed"])
+        #expect(Set(queues.keys) == ["request", "expanded", "outgoing", "deferred", "sent", "failed", "held"])
     }
 
     @Test func statusWithoutASpoolExits66AndSaysHowToCreateOne() throws {

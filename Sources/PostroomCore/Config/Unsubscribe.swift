@@ -3,8 +3,13 @@
 /// The token is `base64url(HMAC-SHA256(key, lowercased address))` without padding, so the
 /// web application that receives the click can check it with the same key:
 /// `urlsafe_b64encode(hmac.new(key, address.lower().encode(), sha256).digest()).rstrip(b"=")`.
+///
+/// A list member's token is scoped to the list: `base64url(HMAC-SHA256(key, lowercased
+/// "LIST\nADDRESS"))` without padding, LIST being the list's address, so a link from one list
+/// unsubscribes from that list only:
+/// `urlsafe_b64encode(hmac.new(key, f"{list}\n{address}".lower().encode(), sha256).digest()).rstrip(b"=")`.
 public struct Unsubscribe: Sendable {
-    /// The URL template with `{address}` and `{token}` placeholders.
+    /// The URL template with `{address}`, `{token}` and (for lists) `{list}` placeholders.
     public let urlTemplate: String?
     /// The address for `mailto:` requests.
     public let mailto: String?
@@ -49,38 +54,52 @@ public struct Unsubscribe: Sendable {
 
     /// The token for `address`.
     public func token(for address: String) -> String {
-        var text = Base64.encode(Digest.hmac(.sha256, key: key, message: Array(address.lowercased().utf8)))
-        while text.hasSuffix("=") { text.removeLast() }
-        return String(text.map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 })
+        Self.base64url(Digest.hmac(.sha256, key: key, message: Array(address.lowercased().utf8)))
     }
 
-    /// The https URL for `address`, placeholders filled in.
-    public func url(for address: String) -> String? {
-        urlTemplate.map { fill($0, address: address) }
+    /// The token for `address` as a member of `list` (the list's address): valid for that list only.
+    public func token(for address: String, list: String) -> String {
+        Self.base64url(Digest.hmac(.sha256, key: key, message: Array("\(list)\n\(address)".lowercased().utf8)))
+    }
+
+    /// The https URL for `address` (a member of `list`, when given), placeholders filled in.
+    public func url(for address: String, list: String? = nil) -> String? {
+        urlTemplate.map { fill($0, address: address, list: list) }
     }
 
     /// The List-Unsubscribe value: `<https://...>, <mailto:...>`.
-    public func header(for address: String) -> String {
+    ///
+    /// For a list member the mailto subject is `unsubscribe ADDRESS LIST TOKEN`; otherwise
+    /// `unsubscribe ADDRESS TOKEN`.
+    public func header(for address: String, list: String? = nil) -> String {
         var links: [String] = []
-        if let url = url(for: address) { links.append("<\(url)>") }
+        if let url = url(for: address, list: list) { links.append("<\(url)>") }
         if let mailto {
-            let subject = Self.percentEncoded("unsubscribe \(address) \(token(for: address))")
-            links.append("<mailto:\(mailto)?subject=\(subject)>")
+            let words =
+                list.map { "\(address) \($0) \(token(for: address, list: $0))" } ?? "\(address) \(token(for: address))"
+            links.append("<mailto:\(mailto)?subject=\(Self.percentEncoded("unsubscribe \(words)"))>")
         }
         return links.joined(separator: ", ")
+    }
+
+    private static func base64url(_ digest: [UInt8]) -> String {
+        var text = Base64.encode(digest)
+        while text.hasSuffix("=") { text.removeLast() }
+        return String(text.map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 })
     }
 
     /// Whether the one-click POST header applies (only with an https URL).
     public var supportsOneClick: Bool { urlTemplate?.hasPrefix("https://") == true }
 
-    private func fill(_ template: String, address: String) -> String {
+    private func fill(_ template: String, address: String, list: String?) -> String {
         var out = ""
         var rest = template[...]
         while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
             out += rest[..<open]
             switch rest[rest.index(after: open)..<close] {
             case "address": out += Self.percentEncoded(address)
-            case "token": out += token(for: address)
+            case "token": out += list.map { token(for: address, list: $0) } ?? token(for: address)
+            case "list": out += list.map(Self.percentEncoded) ?? ""
             default: out += rest[open...close]
             }
             rest = rest[rest.index(after: close)...]

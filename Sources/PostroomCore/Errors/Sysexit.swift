@@ -23,6 +23,8 @@ public enum Sysexit: Int32, Sendable, CaseIterable {
     case ioError = 74
     /// A temporary failure: try again later (disk full, server down).
     case tempFail = 75
+    /// Permission denied: `route`'s posting policy refuses the message.
+    case noPermission = 77
     /// The configuration is wrong.
     case config = 78
 
@@ -39,6 +41,7 @@ public enum Sysexit: Int32, Sendable, CaseIterable {
         case .cantCreate: "EX_CANTCREAT"
         case .ioError: "EX_IOERR"
         case .tempFail: "EX_TEMPFAIL"
+        case .noPermission: "EX_NOPERM"
         case .config: "EX_CONFIG"
         }
     }

@@ -39,6 +39,10 @@ public enum ControlHeader: String, Sendable, CaseIterable {
     case failure = "X-Postroom-Failure"
     /// The stage that moved the message to `failed/`.
     case failedIn = "X-Postroom-Failed-In"
+    /// Why a post is in `held/` (a posting policy refused its poster).
+    case heldReason = "X-Postroom-Held-Reason"
+    /// The address a held post was routed for (the list): releasing it routes it there again.
+    case heldFor = "X-Postroom-Held-For"
 
     /// The prefix shared by all control fields.
     public static let prefix = "X-Postroom-"

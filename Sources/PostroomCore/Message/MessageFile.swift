@@ -19,7 +19,16 @@ public enum MessageFile {
     ) throws(PostroomError) -> (
         bytes: [UInt8], total: Int
     ) {
-        let kept = try FileSystem.readAll(STDIN_FILENO, path: "standard input", stopAt: limit &+ 1)
+        let limit = max(limit, 0)
+        // No limit (Int.max) reads everything; `limit &+ 1` would wrap and read nothing.
+        guard limit < Int.max else {
+            let all = try FileSystem.readAll(STDIN_FILENO, path: "standard input")
+            return (all, all.count)
+        }
+        // Reserved up front (pages are touched only as bytes arrive), so the buffer is not copied
+        // while it grows and a refused message costs its kept bytes once; capped for huge limits.
+        var kept = try FileSystem.readAll(
+            STDIN_FILENO, path: "standard input", sizeHint: min(limit, 1 << 27) + 65536, stopAt: limit &+ 1)
         guard kept.count > limit else { return (kept, kept.count) }
         var total = kept.count
         var chunk = [UInt8](repeating: 0, count: 65536)
@@ -32,6 +41,7 @@ public enum MessageFile {
             if count == 0 { break }
             total &+= count
         }
-        return (Array(kept.prefix(limit)), total)
+        kept.removeSubrange(limit...)
+        return (kept, total)
     }
 }

@@ -26,7 +26,9 @@ public struct IncomingMessage: Sendable {
         message.envelopeLine = nil
         // Control fields are ours alone: one arriving from outside could name an envelope.
         message.removeAll { ControlHeader.isControl($0.name) }
-        if message.lineEnding == .crlf {
+        // The parser refuses a bare CR, so any CR ends a CRLF line, even where the first line
+        // ended in LF alone (a mixed message).
+        if message.lineEnding == .crlf || input.contains(13) {
             // Maildir and the spool keep LF; CRLF comes back on the wire.
             message = try Message(parsing: WireFormat.lf(message.bytes), source: "the message on standard input")
         }

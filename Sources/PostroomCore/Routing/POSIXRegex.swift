@@ -11,16 +11,19 @@ public final class POSIXRegex: @unchecked Sendable {
 
     /// Compiles `pattern`; the error text is regerror(3)'s.
     public init(_ pattern: String) throws(PostroomError) {
-        self.pattern = pattern
-        compiled = .allocate(capacity: 1)
-        let code = regcomp(compiled, pattern, REG_EXTENDED | REG_ICASE)
+        // Compiled before any stored property is set: a class whose init throws after that
+        // runs its deinit, which would free the pattern a second time.
+        let regex = UnsafeMutablePointer<regex_t>.allocate(capacity: 1)
+        let code = regcomp(regex, pattern, REG_EXTENDED | REG_ICASE)
         if code != 0 {
             var buffer = [CChar](repeating: 0, count: 256)
-            regerror(code, compiled, &buffer, buffer.count)
-            compiled.deallocate()
+            regerror(code, regex, &buffer, buffer.count)
+            regex.deallocate()
             let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             throw .malformed(what: "pattern", location: nil, reason: "\"\(pattern)\": \(text)")
         }
+        self.pattern = pattern
+        compiled = regex
     }
 
     deinit {

@@ -151,7 +151,7 @@ public struct RouteCommand {
             limits = try MessageLimits.configured(configuration)
             // Memory stays bounded whatever arrives: past the limit (and a margin for the line
             // endings an MTA may add) the rest is discarded and the message refused below.
-            let keep = limits.messageSize.map { $0 &+ $0 / 8 &+ 65536 } ?? Int.max
+            let keep = limits.messageSize.map { $0 > Int.max / 2 ? Int.max : $0 + $0 / 8 + 65536 } ?? Int.max
             input = try MessageFile.readStandardInput(keepingAtMost: keep)
         } catch {
             return Sysexit(rawValue: Self.report(error.description, status: .tempFail)) ?? .tempFail

@@ -48,7 +48,7 @@ public struct Router {
         }
         var passes: [String] = []
         var after = -1
-        while let (index, arguments) = table.firstMatch(message.recipient, after: after) {
+        while let (index, arguments) = try table.firstMatch(message.recipient, after: after) {
             let rule = table.rules[index]
             let handler = try rule.handler.init(arguments, context: context)
             let decision = try handler.route(message, context: context)

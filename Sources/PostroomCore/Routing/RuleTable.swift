@@ -2,16 +2,19 @@
 ///
 /// A pattern without `@` matches the local part, one with `@` the whole address (POSIX
 /// extended syntax, case-insensitive). Arguments may use the pattern's groups (`$1`..`$9`,
-/// `$0` for the whole match, `$$` for a dollar sign); `key=value` arguments are options.
+/// `$0` for the whole match, `$$` for a dollar sign); `key=value` arguments are options. A rule
+/// whose groups contain `/` or are `.` or `..` does not match, so an address cannot name a file
+/// outside the directories the table names.
 /// A double-quoted argument may hold spaces (`reject "no such list"`), with `\"` and `\\`.
-/// The table is read and compiled once per process; every problem is reported with its line.
+/// The table is read once per process and each pattern compiled when first needed (see
+/// `RulePattern`); every problem is reported with its line.
 public struct RuleTable: Sendable {
     /// One rule.
     public struct Rule: Sendable {
         /// The line in the table.
         public let line: Int
         /// The pattern.
-        public let pattern: POSIXRegex
+        public let pattern: RulePattern
         /// Whether the pattern is matched against the whole address (it contains `@`).
         public let matchesWholeAddress: Bool
         /// The handler's type.
@@ -20,9 +23,24 @@ public struct RuleTable: Sendable {
         public let arguments: RuleArguments
 
         /// The arguments with this match's groups substituted, or nil when the rule does not match.
-        public func match(_ address: String) -> RuleArguments? {
+        /// Throws when the pattern does not compile.
+        public func match(_ address: String) throws(PostroomError) -> RuleArguments? {
             let subject = matchesWholeAddress ? address : IncomingMessage.split(address).local
-            guard let groups = pattern.match(subject) else { return nil }
+            let groups: [String]?
+            do {
+                groups = try pattern.match(subject)
+            } catch {
+                throw .configuration(
+                    location: "rule table line \(line)", reason: "the pattern does not compile: \(error.reason)")
+            }
+            guard let groups else { return nil }
+            // A group goes into file names (`lists/$1`): one that could leave the directory
+            // (`../x`, `a/b`) makes the rule not match rather than name another file.
+            if groups.dropFirst().contains(where: {
+                $0.contains("/") || $0 == "." || $0 == ".." || $0.contains("\u{0}")
+            }) {
+                return nil
+            }
             var substituted = arguments
             substituted.positional = arguments.positional.map { Self.substitute($0, groups) }
             substituted.options = arguments.options.mapValues { Self.substitute($0, groups) }
@@ -106,7 +124,7 @@ public struct RuleTable: Sendable {
             let location = "\(path) line \(lineNumber)"
             let words: [String]
             do {
-                words = try Self.words(String(decoding: rawLine, as: UTF8.self))
+                words = try Self.words(rawLine)
             } catch {
                 problems.append("\(location): \(error)")
                 continue
@@ -116,12 +134,14 @@ public struct RuleTable: Sendable {
                 problems.append("\(location): a rule is PATTERN HANDLER [ARGUMENT...]; found only \"\(words[0])\"")
                 continue
             }
-            let pattern: POSIXRegex
-            do {
-                pattern = try POSIXRegex(words[0])
-            } catch {
-                problems.append("\(location): the pattern does not compile: \(error.reason)")
-                continue
+            let pattern = RulePattern(words[0])
+            if checkFiles {
+                do {
+                    _ = try pattern.compile()
+                } catch {
+                    problems.append("\(location): the pattern does not compile: \(error.reason)")
+                    continue
+                }
             }
             guard let handler = handlers.first(where: { $0.name == words[1] }) else {
                 let names = handlers.map { $0.name }.joined(separator: ", ")
@@ -179,10 +199,14 @@ public struct RuleTable: Sendable {
     }
 
     /// The first rule whose pattern matches, with its arguments substituted; `after` skips rules up to it.
-    public func firstMatch(_ address: String, after index: Int = -1) -> (index: Int, arguments: RuleArguments)? {
+    public func firstMatch(
+        _ address: String, after index: Int = -1
+    ) throws(PostroomError) -> (
+        index: Int, arguments: RuleArguments
+    )? {
         var position = index + 1
         while position < rules.count {
-            if let arguments = rules[position].match(address) { return (position, arguments) }
+            if let arguments = try rules[position].match(address) { return (position, arguments) }
             position += 1
         }
         return nil
@@ -198,39 +222,42 @@ public struct RuleTable: Sendable {
     }
 
     /// Splits a line into words: whitespace separates, `#` starts a comment outside quotes,
-    /// double quotes group (with `\"` and `\\` inside).
-    static func words(_ line: String) throws(RuleSyntaxError) -> [String] {
+    /// double quotes group (with `\"` and `\\` inside). Works on bytes: route does this for
+    /// every line of the table on every start.
+    static func words(_ line: some Collection<UInt8>) throws(RuleSyntaxError) -> [String] {
         var words: [String] = []
-        var current = ""
+        var current: [UInt8] = []
         var inWord = false
         var quoted = false
-        var characters = line.makeIterator()
-        while let character = characters.next() {
+        var escaped = false
+        for byte in line {
             if quoted {
-                if character == "\\" {
-                    guard let next = characters.next() else { break }
-                    current.append(next)
-                } else if character == "\"" {
+                if escaped {
+                    current.append(byte)
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
                     quoted = false
                 } else {
-                    current.append(character)
+                    current.append(byte)
                 }
-            } else if character == "\"" {
+            } else if byte == UInt8(ascii: "\"") {
                 quoted = true
                 inWord = true
-            } else if character == "#" && !inWord {
+            } else if byte == UInt8(ascii: "#") && !inWord {
                 break
-            } else if character == " " || character == "\t" || character == "\r" {
-                if inWord { words.append(current) }
-                current = ""
+            } else if byte == 32 || byte == 9 || byte == 13 {
+                if inWord { words.append(String(decoding: current, as: UTF8.self)) }
+                current.removeAll(keepingCapacity: true)
                 inWord = false
             } else {
-                current.append(character)
+                current.append(byte)
                 inWord = true
             }
         }
         if quoted { throw RuleSyntaxError(description: "a double quote is not closed") }
-        if inWord { words.append(current) }
+        if inWord { words.append(String(decoding: current, as: UTF8.self)) }
         return words
     }
 }

@@ -6,7 +6,7 @@ import Testing
     @Test func sysexitsNumbersMatchSysexitsH() {
         let expected: [Sysexit: Int32] = [
             .ok: 0, .usage: 64, .dataError: 65, .noInput: 66, .noUser: 67, .unavailable: 69, .software: 70,
-            .cantCreate: 73, .ioError: 74, .tempFail: 75, .config: 78,
+            .cantCreate: 73, .ioError: 74, .tempFail: 75, .noPermission: 77, .config: 78,
         ]
         for status in Sysexit.allCases { #expect(status.rawValue == expected[status]) }
     }

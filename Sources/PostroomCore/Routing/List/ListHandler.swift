@@ -1,0 +1,118 @@
+/// `list FILE [options]`: a mailing list whose members are the addresses in FILE.
+///
+/// A post becomes one outgoing copy per member (the poster left out unless `self=yes`), each
+/// with its own envelope: the list's VERP bounce address for that member as sender, the member
+/// as recipient. The copies share one rewritten header (see `ListHeaders`) and the post's body.
+/// A missing FILE means there is no such list: the next rule is tried. Null-sender mail
+/// (bounces, auto-replies) is dropped; a post the posting policy refuses is held.
+public struct ListHandler: RouteHandler {
+    public static let name = "list"
+    public static let argumentCount: ClosedRange<Int> = 1...1
+    public static var optionNames: Set<String> { ListSettings.optionNames }
+
+    /// The rule's options.
+    public let settings: ListSettings
+
+    public init(_ arguments: RuleArguments, context: RouteContext) throws(PostroomError) {
+        settings = try ListSettings(arguments)
+    }
+
+    public static func check(_ arguments: RuleArguments, context: RouteContext) -> [String] {
+        let settings: ListSettings
+        do {
+            settings = try ListSettings(arguments)
+        } catch {
+            return [error.description]
+        }
+        var problems: [String] = []
+        // A file named through a capture ($1) exists only for some addresses: not checked here.
+        func checkFile(_ argument: String, _ path: String, required: Bool, what: String) {
+            guard !argument.contains("$") else { return }
+            do {
+                if let file = try ListMembers.load(path) {
+                    problems += file.problems.map(\.text)
+                } else if required {
+                    problems.append("rule table line \(arguments.line): \(what) \(path) does not exist")
+                } else {
+                    problems.append(
+                        "rule table line \(arguments.line): member file \(path) does not exist, so the rule never applies"
+                    )
+                }
+            } catch {
+                problems.append("rule table line \(arguments.line): \(error.description)")
+            }
+        }
+        checkFile(settings.memberFile, settings.memberPath, required: false, what: "member file")
+        if case .file(let path) = settings.posters, let argument = arguments.options["posters"] {
+            checkFile(argument, path, required: true, what: "posters file")
+        }
+        return problems
+    }
+
+    public func route(_ message: IncomingMessage, context: RouteContext) throws(PostroomError) -> RouteDecision {
+        guard let members = try ListMembers.load(settings.memberPath) else {
+            return .pass(reason: "no member file \(settings.memberPath)")
+        }
+        let list = message.recipient
+        guard let sender = message.sender else {
+            return .drop(reason: "null-sender mail (a bounce or auto-reply) to the list \(list) is not posted")
+        }
+        let poster = ListPoster(message, envelopeSender: sender)
+        let listName = settings.name ?? IncomingMessage.split(list).local
+
+        if let reason = try refusal(of: poster, members: members) {
+            let held = try HeldPost(
+                message: message, list: list, poster: poster, reason: reason, notify: settings.notify,
+                listName: listName, context: context)
+            let notice = held.copies.count > 1 ? ", poster notified" : ""
+            return .deliver(
+                RoutePlan(copies: held.copies, summary: "list \(settings.memberFile): held (\(reason))\(notice)"))
+        }
+
+        let rewriteFrom = try FromRewritePolicy.rewrites(settings.fromRewrite, poster: poster, context: context)
+        let headers = try ListHeaders(
+            message: message, list: list, settings: settings, poster: poster, rewriteFrom: rewriteFrom,
+            loopID: context.loopID, unsubscribe: try context.unsubscribe())
+        let posterKeys = Set(poster.addresses.map(ListMembers.key))
+        let body = message.body
+        var copies: [RouteCopy] = []
+        copies.reserveCapacity(members.members.count)
+        for (index, member) in members.members.enumerated() {
+            if !settings.sendToSelf && posterKeys.contains(ListMembers.key(member.address)) { continue }
+            copies.append(
+                RouteCopy(
+                    destination: .outgoing,
+                    envelope: try Envelope(
+                        sender: VERP.encode(member: member.address, list: list), recipients: [member.address]),
+                    header: try headers.header(for: member.address), body: body,
+                    note: "member \(index + 1) of \(settings.memberFile)"))
+        }
+        guard !copies.isEmpty else {
+            return .drop(reason: "the list \(settings.memberFile) has no member to send \(list)'s post to")
+        }
+        var summary = "list \(settings.memberFile): \(copies.count) copies"
+        if rewriteFrom { summary += ", From rewritten" }
+        if !members.problems.isEmpty { summary += "; \(members.problems.count) unreadable lines skipped" }
+        return .deliver(RoutePlan(copies: copies, summary: summary))
+    }
+
+    /// Why the posting policy refuses `poster`, or nil when it may post.
+    func refusal(of poster: ListPoster, members: ListMembers) throws(PostroomError) -> String? {
+        let allowed: ListMembers
+        switch settings.posters {
+        case .anyone:
+            return nil
+        case .members:
+            allowed = members
+        case .file(let path):
+            guard let file = try ListMembers.load(path) else {
+                throw .configuration(
+                    location: path, reason: "the posters file of \(settings.memberFile) does not exist")
+            }
+            allowed = file
+        }
+        if poster.addresses.contains(where: allowed.contains) { return nil }
+        let who = (poster.from?.address ?? poster.envelopeSender).escapingControls
+        return "\(who) may not post: not in \(allowed.path)"
+    }
+}

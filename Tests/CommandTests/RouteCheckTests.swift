@@ -1,0 +1,91 @@
+import Foundation
+import Postroom
+import TestSupport
+import Testing
+
+/// `route --check` reports every problem of a table with its line; `--explain` shows what would
+/// happen and writes nothing.
+@Suite struct RouteCheckTests {
+    @Test func checkListsEveryProblemWithItsLineAndExits78() throws {
+        let route = try RouteFixture(
+            rules: """
+                # line 1 is a comment
+                ^ok$ redirect one@example.org
+                ^a( redirect x@example.org
+                ^b$ frob x
+                ^c$ redirect
+                ^d$ redirect not-an-address
+                ^e$ forward users
+                ^f$ reject "unclosed
+                ^g$ redirect x@example.org color=red
+                lonely
+                ^h$ maildir /nonexistent-postroom-test/dir/x
+                """)
+        try Files.write(route.directory.file("users"), "alice alice@example.org\nbroken line here\n")
+        let result = try route.route([], recipient: nil, sender: nil, ["--check"])
+        #expect(result.status == 78)
+        let expected = [
+            "rules line 3: the pattern does not compile: \"^a(\"",
+            "rules line 4: unknown handler \"frob\"; known handlers: redirect, forward, maildir, reject",
+            "rules line 5: redirect takes at least 1 argument(s), found 0",
+            "rules line 6: \"not-an-address\" is not an address",
+            "users line 2: expected 'username address', found \"broken line here\"",
+            "rules line 8: a double quote is not closed",
+            "rules line 9: redirect has no option \"color\"",
+            "rules line 10: a rule is PATTERN HANDLER [ARGUMENT...]; found only \"lonely\"",
+            "rules line 11: the maildir /nonexistent-postroom-test/dir/x cannot be created",
+        ]
+        for problem in expected {
+            #expect(result.stderr.contains(problem), "missing \(problem) in:\n\(result.stderr)")
+        }
+        #expect(
+            !result.stderr.contains("rules line 2:") && !result.stderr.contains("rules line 1:"), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == expected.count, "\(result.stderr)")
+    }
+
+    @Test func checkPassesAGoodTableAndExits0() throws {
+        let route = try RouteFixture(rules: "# aliases\n^ok$ redirect one@example.org\n\n^archive$ maildir archive\n")
+        let result = try route.route([], recipient: nil, sender: nil, ["--check"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasSuffix("rules: 2 rules, no problems\n"), "\(result.stdout)")
+        try Files.remove(route.rules)
+        let missing = try route.route([], recipient: nil, sender: nil, ["--check"])
+        #expect(missing.status == 78)
+        #expect(missing.stderr.contains("cannot read the rule table"))
+    }
+
+    @Test func explainShowsTheDecisionAndWritesNothing() throws {
+        let route = try RouteFixture(
+            rules: """
+                ^team$ redirect one@example.org two@example.org
+                ^archive$ maildir archive/all
+                ^closed$ reject gone away
+                """)
+        func explain(_ address: String) throws -> ProcessResult {
+            try route.route([], recipient: nil, sender: nil, ["--explain", address, "--sender", "p@example.net"])
+        }
+        let team = try explain("team@site.example")
+        #expect(team.status == 0, "\(team.stderr)")
+        #expect(
+            team.stdout == """
+                <team@site.example>: line 1: redirect to 2 address(es)
+                  outgoing: from <p@example.net> to <one@example.org> (redirect)
+                  outgoing: from <p@example.net> to <two@example.org> (redirect)
+
+                """)
+        let archive = try explain("archive@site.example")
+        #expect(archive.status == 0)
+        #expect(archive.stdout.contains("maildir \(route.directory.file("archive/all")): from <p@example.net>"))
+        let closed = try explain("closed@site.example")
+        #expect(closed.status == 67)
+        #expect(closed.stdout.contains("line 3 refuses it: route exits 67 (gone away)"), "\(closed.stdout)")
+        let nobody = try explain("nobody@site.example")
+        #expect(nobody.status == 67)
+        #expect(nobody.stdout.contains("no rule takes it"))
+        // Nothing written: no copy, no record, no maildir, no log line.
+        #expect(route.outgoing.isEmpty)
+        #expect(Files.list(route.spool.root + "/route").isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: route.directory.file("archive")))
+        #expect(try route.log().isEmpty)
+    }
+}

@@ -1,0 +1,99 @@
+import PostroomCore
+import TestSupport
+import Testing
+
+@testable import PostroomCore
+
+@Suite struct RuleTableTests {
+    let directory = TemporaryDirectory("rule-table")
+
+    func context() -> RouteContext {
+        RouteContext(
+            spool: Spool(root: directory.file("spool")), configuration: (try? Configuration(text: "")) ?? fallback(),
+            recipient: "x@site.example")
+    }
+
+    func fallback() -> Configuration {
+        preconditionFailure("an empty configuration always parses")
+    }
+
+    func table(_ text: String) throws -> RuleTable {
+        try Files.write(directory.file("rules"), text)
+        return try RuleTable(path: directory.file("rules"), context: context())
+    }
+
+    @Test func wordsSplitOnSpaceWithQuotesAndComments() throws {
+        #expect(try RuleTable.words(Array("a  b\tc # d".utf8)) == ["a", "b", "c"])
+        #expect(
+            try RuleTable.words(Array(#"reject "no such \"list\" here" x"#.utf8)) == [
+                "reject", #"no such "list" here"#, "x",
+            ])
+        #expect(try RuleTable.words(Array(#"^a#b$ reject"#.utf8)) == ["^a#b$", "reject"])
+        #expect(throws: RuleSyntaxError.self) { try RuleTable.words(Array(#"reject "open"#.utf8)) }
+    }
+
+    @Test func firstMatchingRuleWinsWithCapturesSubstituted() throws {
+        let rules = try table(
+            """
+            # comment line
+
+            ^(S[0-9]+)-(students|teachers)$   redirect  $1-$2@lists.example  x$$y@example.org
+            ^directors@site\\.example$        redirect  dir@example.org
+            ^(.+)$                            reject    "no user $1"
+            """)
+        #expect(rules.rules.count == 3)
+        let list = try #require(try rules.firstMatch("S1234-students@site.example"))
+        #expect(list.index == 0)
+        #expect(list.arguments.positional == ["S1234-students@lists.example", "x$y@example.org"])
+        #expect(
+            try rules.firstMatch("s1234-TEACHERS@site.example")?.arguments.positional.first
+                == "s1234-TEACHERS@lists.example")
+        #expect(try rules.firstMatch("directors@site.example")?.index == 1)
+        // The whole-address rule does not take another domain; the catch-all does.
+        #expect(try rules.firstMatch("directors@other.example")?.index == 2)
+        #expect(try rules.firstMatch("S1234-students@site.example", after: 0)?.index == 2)
+    }
+
+    @Test func aLiteralPrefixSkipsRulesWithoutCompilingThem() throws {
+        #expect(RulePattern.requiredPrefix(of: "^Directors$") == Array("directors".utf8))
+        #expect(RulePattern.requiredPrefix(of: "^abc?d") == Array("ab".utf8))
+        #expect(RulePattern.requiredPrefix(of: "^nomatch-(x|y)$") == Array("nomatch-".utf8))
+        #expect(RulePattern.requiredPrefix(of: "^a|^b").isEmpty)
+        #expect(RulePattern.requiredPrefix(of: "directors").isEmpty)
+        // A broken pattern that the address cannot reach is never compiled...
+        let rules = try table("^zzz{2,1}  reject\n^a$ redirect a@example.org\n")
+        #expect(try rules.firstMatch("a@site.example")?.index == 1)
+        // ...one it reaches is a local failure, never a silent skip.
+        let reached = try table("^a(  reject\n^a$ redirect a@example.org\n")
+        #expect(throws: PostroomError.self) { try reached.firstMatch("a@site.example") }
+    }
+
+    @Test func checkReportsEveryProblemWithItsLine() throws {
+        try Files.write(
+            directory.file("bad"),
+            """
+            ^a(   redirect a@example.org
+            ^b$   nosuch
+            ^c$
+            ^d$   redirect
+            ^e$   forward users frobnicate=1
+            ^f$   forward missing-users
+            ^g$   redirect "unclosed
+            """)
+        let problems = RuleTable.check(path: directory.file("bad"), context: context())
+        for line in 1...7 {
+            #expect(problems.contains { $0.contains("line \(line):") }, "line \(line) in \(problems)")
+        }
+        #expect(throws: PostroomError.self) { try RuleTable(path: directory.file("bad"), context: context()) }
+    }
+}
+
+extension RuleTableTests {
+    @Test func groupsThatWouldLeaveADirectoryDoNotMatch() throws {
+        let rules = try table("^(.+)$  maildir archive/$1\n^.*$ reject\n")
+        #expect(try rules.firstMatch("ada@site.example")?.arguments.positional == ["archive/ada"])
+        for local in ["..", ".", "../../etc", "a/b"] {
+            #expect(try rules.firstMatch("\(local)@site.example")?.index == 1, "\(local)")
+        }
+    }
+}
