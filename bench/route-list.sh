@@ -47,7 +47,7 @@ spool=$dir/spool
 "$BIN/postroom" init --quiet "$spool"
 mkdir "$dir/lists"
 cp "$dir/members" "$dir/lists/list1"
-echo '^list1$ list lists/list1 tag=list1 posters=anyone' > "$dir/rules"
+echo '^list1$ list lists/list1 tag=[list1] posters=anyone' > "$dir/rules"
 printf 'spool = %s\ndns_server = 127.0.0.1:%s\n' "$spool" "$dns_port" > "$dir/postroom.conf"
 "$BIN/route" --check --config "$dir/postroom.conf" --rules "$dir/rules" > /dev/null
 route="$BIN/route --config $dir/postroom.conf --spool $spool --rules $dir/rules --recipient list1@example.org --sender alice@example.com"
