@@ -10,10 +10,15 @@ CONFIG     ?= release
 
 STAGES     := $(notdir $(wildcard Sources/expand Sources/render Sources/route Sources/deliver Sources/mark))
 BUILD_DEBS := libcurl4-openssl-dev libmagic-dev pkg-config
-TEST_DEBS  := mandoc util-linux python3 python3-aiosmtpd openssl exim4-daemon-light time
+TEST_DEBS  := mandoc util-linux python3 python3-aiosmtpd openssl exim4-daemon-light \
+              procmail dnsmasq-base bind9-dnsutils publicsuffix python3-dkim time
 BENCH_DEBS := time bc hyperfine
 # The list benchmark's comparison; bench/route-list.sh says so and skips it when it cannot be installed.
 BENCH_OPTIONAL_DEBS := mlmmj
+
+# Postfix conflicts with exim4, so its binaries are unpacked here rather than installed:
+# the tests run a private Postfix from this tree, the benchmarks its smtp-sink and smtp-source.
+POSTFIX_TOOLS := .build/postfix-tools
 
 # Install Debian packages only when dpkg says they are missing.
 define need-debs
@@ -27,19 +32,31 @@ define need-debs
 	fi
 endef
 
-.PHONY: all build deps test-deps bench-deps test crash-test lint-man lint-format install uninstall bench demo clean
+.PHONY: all build deps test-deps bench-deps postfix-tools test crash-test lint-man lint-format install uninstall bench demo clean
 
 all: build
 
 deps:
 	$(call need-debs,$(BUILD_DEBS))
 
-test-deps: deps
+test-deps: deps postfix-tools
 	$(call need-debs,$(TEST_DEBS))
 
-bench-deps: deps
+bench-deps: deps postfix-tools
 	$(call need-debs,$(BENCH_DEBS))
 	-$(call need-debs,$(BENCH_OPTIONAL_DEBS))
+
+# Postfix's daemons need their users (mail_owner postfix, setgid_group postdrop); created only when missing.
+postfix-tools: $(POSTFIX_TOOLS)/usr/sbin/postfix
+	@SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	getent group postdrop > /dev/null || $$SUDO groupadd --system postdrop; \
+	getent passwd postfix > /dev/null || \
+	  $$SUDO useradd --system --user-group --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin postfix
+
+$(POSTFIX_TOOLS)/usr/sbin/postfix:
+	@mkdir -p $(POSTFIX_TOOLS)
+	download=$$(mktemp -d) && chmod 755 $$download && (cd $$download && apt-get download postfix > /dev/null) && \
+	  dpkg -x $$download/postfix_*.deb $(POSTFIX_TOOLS); status=$$?; rm -rf $$download; exit $$status
 
 build: deps
 	$(SWIFT) build -c $(CONFIG)

@@ -26,7 +26,7 @@ import Testing
         #expect(result.status == 78)
         let expected = [
             "rules line 3: the pattern does not compile: \"^a(\"",
-            "rules line 4: unknown handler \"frob\"; known handlers: redirect, forward, maildir, reject",
+            "rules line 4: unknown handler \"frob\"; known handlers: list, redirect, forward, maildir, reject",
             "rules line 5: redirect takes at least 1 argument(s), found 0",
             "rules line 6: \"not-an-address\" is not an address",
             "users line 2: expected 'username address', found \"broken line here\"",
@@ -41,6 +41,19 @@ import Testing
         #expect(
             !result.stderr.contains("rules line 2:") && !result.stderr.contains("rules line 1:"), "\(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == expected.count, "\(result.stderr)")
+    }
+
+    @Test func aMisspelledMailLoopIsAnErrorNotTheDefault() throws {
+        let route = try RouteFixture(rules: "^list$ redirect member@example.org\nlonely\n")
+        try route.configure("mail_loop = bunce\n")
+        let check = try route.route([], recipient: nil, sender: nil, ["--check"])
+        #expect(check.status == 78)
+        #expect(check.stderr.contains("postroom.conf: mail_loop is drop or bounce, not \"bunce\""), "\(check.stderr)")
+        #expect(check.stderr.contains("rules line 2:"), "\(check.stderr)")
+        let looped = "X-Loop: list@site.example\nFrom: a@example.net\n\nx\n"
+        let result = try route.route(looped, recipient: "list@site.example")
+        #expect(result.status == 75)
+        #expect(result.stderr.contains("mail_loop is drop or bounce"), "\(result.stderr)")
     }
 
     @Test func checkPassesAGoodTableAndExits0() throws {

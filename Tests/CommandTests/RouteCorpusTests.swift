@@ -7,8 +7,11 @@ import Testing
 /// catch-all rule: no crash, an exit code from route's table, and each copy (as deliver sends it)
 /// read by Python's email package with no more defects than the original.
 @Suite struct RouteCorpusTests {
-    /// Catch-all tables, one run of the corpus each.
-    static let catchAllTables = ["redirect": ".* redirect copy@example.org\n"]
+    /// Catch-all tables, one run of the corpus each: the rules, and files to write beside them
+    /// (a list's members, say), by name.
+    static let catchAllTables: [String: (rules: String, files: [String: String])] = [
+        "redirect": (".* redirect copy@example.org\n", [:])
+    ]
 
     /// The corpus files: CPython's `test_email/data` (images and sounds included, as garbage to
     /// refuse) and ours.
@@ -44,7 +47,9 @@ import Testing
         var statuses: [String: Int] = [:]
         for file in files {
             // A spool each: copies are told apart by the spool they are in.
-            let route = try RouteFixture(rules: Self.catchAllTables[table] ?? "")
+            let setup = try #require(Self.catchAllTables[table])
+            let route = try RouteFixture(rules: setup.rules)
+            for (name, text) in setup.files { try Files.write(route.directory.file(name), text) }
             let result = try route.route(try Files.read(file), recipient: "list@site.example")
             let name = URL(fileURLWithPath: file).lastPathComponent
             #expect(result.isInRouteContract, "\(name): exit \(result.status) \(result.stderr)")

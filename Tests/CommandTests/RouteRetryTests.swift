@@ -16,6 +16,7 @@ import Testing
         let again = try route.route(Self.message)
         #expect(again.status == 0, "\(again.stderr)")
         #expect(route.outgoing == first)
+        #expect(try route.log().contains("copies=0, status=routed (routed before (an MTA retry))"))
         // A different message (body), sender or recipient is another delivery.
         #expect(try route.route(Self.message + "More.\n").status == 0)
         #expect(route.outgoing.count == 4)

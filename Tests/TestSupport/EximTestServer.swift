@@ -3,7 +3,9 @@ import Glibc
 
 /// A real Exim (Debian's exim4-daemon-light) on 127.0.0.1 with a private configuration:
 /// every recipient is accepted into a maildir, except local part `tempfail` (451) and
-/// `reject` (550). Runs in the foreground on a port the OS picked; killed on release.
+/// `reject` (550). With a pipe command, mail for `listDomain` goes through the router and
+/// transport of examples/exim/ instead. Runs in the foreground on a port the OS picked;
+/// killed on release.
 public final class EximTestServer: @unchecked Sendable {
     /// The port it listens on.
     public let port: Int
@@ -13,11 +15,36 @@ public final class EximTestServer: @unchecked Sendable {
     /// Starts Exim; throws when it is not installed or does not come up. With
     /// `messagesPerConnection`, Exim answers 421 to the MAIL command after that many
     /// messages and closes the connection (`smtp_accept_max_per_connection`).
-    public init(messagesPerConnection: Int? = nil) throws {
+    public convenience init(messagesPerConnection: Int? = nil) throws {
+        try self.init(messagesPerConnection: messagesPerConnection, pipe: nil)
+    }
+
+    /// The list domain the snippets name.
+    public static let listDomain = "lists.example.org"
+
+    /// Starts Exim routing `listDomain` into `command` through examples/exim/router and
+    /// transport, with `command`, `spool` and `config` in place of route's path, `--spool` and
+    /// `--config`, run as `user`, who is given `spool` (see `Files.share`). Exim gives up root
+    /// for a configuration named by -C, so its own user is the only one it can run the pipe as.
+    public convenience init(
+        command: String, spool: String, config: String = "/etc/postroom/postroom.conf", user: String = "Debian-exim"
+    ) throws {
+        try Files.share(spool, readable: [command, config], with: user)
+        let snippets = try ["router", "transport"].map { name in
+            try Files.text(Files.repositoryPath("examples/exim/\(name)"))
+                .replacingOccurrences(of: "/usr/local/libexec/postroom/route", with: command)
+                .replacingOccurrences(of: "/var/spool/postroom", with: spool)
+                .replacingOccurrences(of: "/etc/postroom/postroom.conf", with: config)
+                .replacingOccurrences(of: "user = postroom", with: "user = \(user)")
+        }
+        try self.init(messagesPerConnection: nil, pipe: (snippets[0], snippets[1]))
+    }
+
+    private init(messagesPerConnection: Int?, pipe: (router: String, transport: String)?) throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/exim4") else {
             throw TestServerError(description: "/usr/sbin/exim4 is missing; run make test-deps")
         }
-        port = try Self.freePort()
+        port = try LocalPort.free()
         let root = storage.path
         let config = """
             primary_hostname = exim.test
@@ -45,6 +72,7 @@ public final class EximTestServer: @unchecked Sendable {
               accept
 
             begin routers
+            \(pipe?.router ?? "")
             everything:
               driver = accept
               transport = local_maildir
@@ -57,6 +85,12 @@ public final class EximTestServer: @unchecked Sendable {
               create_directory
               user = Debian-exim
               group = Debian-exim
+
+            \(pipe?.transport ?? "")
+
+            # Without a rule Exim gives up on a deferred address at once.
+            begin retry
+            *  *  F,1d,1h
 
             """
         for directory in ["spool", "log", "mail"] {
@@ -73,7 +107,7 @@ public final class EximTestServer: @unchecked Sendable {
         (process, _) = try Run.start("/usr/sbin/exim4", ["-C", "\(root)/exim.conf", "-bdf", "-oX", String(port)])
         // Wait for the listening socket rather than for a fixed time.
         let deadline = Date().addingTimeInterval(10)
-        while !Self.accepts(port) {
+        while !LocalPort.accepts(port) {
             guard Date() < deadline, process.isRunning else {
                 Run.kill9(process)
                 throw TestServerError(
@@ -96,40 +130,43 @@ public final class EximTestServer: @unchecked Sendable {
         return try Files.list(directory).map { try Files.text("\(directory)/\($0)") }
     }
 
+    /// Submits a message over SMTP (see `SMTPSubmission`).
+    public func submit(from: String, to: [String], message: String) throws {
+        try SMTPSubmission.send(port: port, from: from, to: to, message: message)
+    }
+
+    /// What Exim last logged for a delivery attempt to `recipient` (`delivered`, `bounced`,
+    /// `deferred`), waiting up to `seconds` for one; nil when none came.
+    public func status(of recipient: String, waitingUpTo seconds: Double = 10) -> String? {
+        let outcomes = [" => ": "delivered", " ** ": "bounced", " == ": "deferred"]
+        let deadline = Date().addingTimeInterval(seconds)
+        repeat {
+            for line in mainLog().split(separator: "\n").reversed() {
+                // "=> address R=…", or "=> localpart <address> R=…" for a local delivery.
+                for (marker, outcome) in outcomes
+                where line.contains("\(marker)\(recipient) ")
+                    || line.contains(marker) && line.contains(" <\(recipient)> ")
+                {
+                    return outcome
+                }
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        } while Date() < deadline
+        return nil
+    }
+
+    /// The messages waiting in Exim's queue, as `exim -bp` lists them.
+    public func queue() throws -> String {
+        let result = try Run.program("/usr/sbin/exim4", ["-C", storage.file("exim.conf"), "-bp"])
+        guard result.status == 0 else { throw TestServerError(description: "exim -bp: \(result.stderr)") }
+        return result.stdout
+    }
+
     /// Exim's main log so far.
     public func mainLog() -> String {
         (try? Files.text(storage.file("log/mainlog"))) ?? ""
     }
 
     /// A port on 127.0.0.1 that nothing listens on (connections to it are refused) until someone binds it.
-    public static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard bound else { throw TestServerError(description: "no free port: \(String(cString: strerror(errno)))") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    static func accepts(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        return withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
-    }
+    public static func freePort() throws -> Int { try LocalPort.free() }
 }

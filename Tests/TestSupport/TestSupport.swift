@@ -273,4 +273,7 @@ public final class SMTPTestServer: @unchecked Sendable {
 public struct TestServerError: Error, CustomStringConvertible {
     /// What went wrong.
     public var description: String
+
+    /// An error saying what went wrong.
+    public init(description: String) { self.description = description }
 }

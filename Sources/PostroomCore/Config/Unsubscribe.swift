@@ -13,7 +13,9 @@ public struct Unsubscribe: Sendable {
     public let urlTemplate: String?
     /// The address for `mailto:` requests.
     public let mailto: String?
-    private let key: [UInt8]
+    /// The key XOR the HMAC pads (RFC 2104), prepared once: a list post makes a token per member.
+    private let innerPad: [UInt8]
+    private let outerPad: [UInt8]
 
     /// Settings from parts; at least one of `urlTemplate` and `mailto` is required.
     public init(urlTemplate: String?, mailto: String?, key: [UInt8]) throws(PostroomError) {
@@ -35,7 +37,11 @@ public struct Unsubscribe: Sendable {
         }
         self.urlTemplate = urlTemplate
         self.mailto = mailto
-        self.key = key
+        // RFC 2104: a key longer than the hash's block is hashed first, then padded to the block.
+        var block = key.count > 64 ? Digest.hash(.sha256, key) : key
+        block += [UInt8](repeating: 0, count: 64 - block.count)
+        innerPad = block.map { $0 ^ 0x36 }
+        outerPad = block.map { $0 ^ 0x5c }
     }
 
     /// Settings from the configuration, or nil when unsubscribe links are not configured.
@@ -54,12 +60,12 @@ public struct Unsubscribe: Sendable {
 
     /// The token for `address`.
     public func token(for address: String) -> String {
-        Self.base64url(Digest.hmac(.sha256, key: key, message: Array(address.lowercased().utf8)))
+        Self.base64url(mac(address.lowercased().utf8))
     }
 
     /// The token for `address` as a member of `list` (the list's address): valid for that list only.
     public func token(for address: String, list: String) -> String {
-        Self.base64url(Digest.hmac(.sha256, key: key, message: Array("\(list)\n\(address)".lowercased().utf8)))
+        Self.base64url(mac("\(list)\n\(address)".lowercased().utf8))
     }
 
     /// The https URL for `address` (a member of `list`, when given), placeholders filled in.
@@ -82,6 +88,17 @@ public struct Unsubscribe: Sendable {
         return links.joined(separator: ", ")
     }
 
+    /// HMAC-SHA256 under the key (equal to `Digest.hmac`, without setting the key up each time).
+    private func mac(_ message: String.UTF8View) -> [UInt8] {
+        var inner = Digest.Hasher(.sha256)
+        inner.update(innerPad)
+        inner.update(message)
+        var outer = Digest.Hasher(.sha256)
+        outer.update(outerPad)
+        outer.update(inner.finish())
+        return outer.finish()
+    }
+
     private static func base64url(_ digest: [UInt8]) -> String {
         var text = Base64.encode(digest)
         while text.hasSuffix("=") { text.removeLast() }
@@ -92,35 +109,48 @@ public struct Unsubscribe: Sendable {
     public var supportsOneClick: Bool { urlTemplate?.hasPrefix("https://") == true }
 
     private func fill(_ template: String, address: String, list: String?) -> String {
-        var out = ""
-        var rest = template[...]
-        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+        var out: [UInt8] = []
+        out.reserveCapacity(template.utf8.count + 96)
+        var rest = template.utf8[...]
+        while let open = rest.firstIndex(of: UInt8(ascii: "{")),
+            let close = rest[open...].firstIndex(of: UInt8(ascii: "}"))
+        {
             out += rest[..<open]
-            switch rest[rest.index(after: open)..<close] {
-            case "address": out += Self.percentEncoded(address)
-            case "token": out += list.map { token(for: address, list: $0) } ?? token(for: address)
-            case "list": out += list.map(Self.percentEncoded) ?? ""
-            default: out += rest[open...close]
+            let name = rest[rest.index(after: open)..<close]
+            if name.elementsEqual("address".utf8) {
+                Self.appendPercentEncoded(address, to: &out)
+            } else if name.elementsEqual("token".utf8) {
+                out += (list.map { token(for: address, list: $0) } ?? token(for: address)).utf8
+            } else if name.elementsEqual("list".utf8) {
+                if let list { Self.appendPercentEncoded(list, to: &out) }
+            } else {
+                out += rest[open...close]
             }
             rest = rest[rest.index(after: close)...]
         }
-        return out + rest
+        out += rest
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// RFC 3986 unreserved characters kept, everything else percent-encoded.
     package static func percentEncoded(_ text: String) -> String {
-        var out = ""
+        var out: [UInt8] = []
+        appendPercentEncoded(text, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func appendPercentEncoded(_ text: String, to out: inout [UInt8]) {
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
                 UInt8(ascii: "0")...UInt8(ascii: "9"),
                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
+                out.append(byte)
             default:
-                out += "%" + Hex.upper(byte)
+                out.append(UInt8(ascii: "%"))
+                Hex.append(byte, to: &out)
             }
         }
-        return out
     }
 }
 

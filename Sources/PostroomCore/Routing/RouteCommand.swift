@@ -122,6 +122,9 @@ public struct RouteCommand {
         Configuration, Spool, Router
     ) {
         let configuration = try Configuration(path: config, environment: environment)
+        if let problem = Router.settingsProblem(configuration) {
+            throw .configuration(location: configuration.path, reason: problem)
+        }
         let spool = configuration.spool(flag: spool)
         try spool.validate()
         guard let rulesPath = configuration.value(Configuration.rules, flag: rules) else {
@@ -163,7 +166,8 @@ public struct RouteCommand {
                     what: "message", location: "standard input",
                     reason: "the message has \(input.total) bytes, over message_size_limit (\(limit))")
             }
-            message = try IncomingMessage(bytes: input.bytes, recipient: recipient, sender: sender, limits: limits)
+            message = try IncomingMessage(
+                bytes: input.bytes, recipient: recipient, sender: try Self.envelopeSender(sender), limits: limits)
         } catch {
             let status: Sysexit = error.exitStatus == .dataError ? .dataError : .tempFail
             return Sysexit(rawValue: Self.report(error.description, status: status)) ?? status
@@ -178,7 +182,7 @@ public struct RouteCommand {
                     [
                         "to": "<\(recipient)>", "from": "<\(message.sender ?? "")>", "rule": "\(rule)",
                         "copies": "\(result.published.count)",
-                    ], status: "routed", detail: result.wasCommittedBefore ? "finished an interrupted run" : summary)
+                    ], status: "routed", detail: Self.detail(result, summary: summary))
             case .dropped(let reason):
                 log.record(
                     nil, ["to": "<\(recipient)>", "from": "<\(message.sender ?? "")>"], status: "dropped",
@@ -197,6 +201,26 @@ public struct RouteCommand {
         }
     }
 
+    /// The log's words for a routed message: a retry that found its copies all published was an
+    /// MTA retry, one that published some finished a run that was interrupted.
+    private static func detail(_ result: FanOut.Result, summary: String) -> String {
+        guard result.wasCommittedBefore else { return summary }
+        return result.published.isEmpty ? "routed before (an MTA retry)" : "finished an interrupted run"
+    }
+
+    /// The sender as the MTA gave it: empty or Postfix's `MAILER-DAEMON` (its `${sender}` for the
+    /// null sender unless `null_sender=` is set) is the null sender; anything SMTP cannot carry is
+    /// bad input, which the MTA should return rather than retry for days.
+    static func envelopeSender(_ sender: String?) throws(PostroomError) -> String? {
+        guard let sender, !sender.isEmpty, sender.uppercased() != "MAILER-DAEMON" else { return nil }
+        if let problem = Envelope.problem(in: sender) {
+            throw .malformed(
+                what: "envelope", location: nil,
+                reason: "the sender \"\(sender.escapingControls)\" is not an address SMTP can carry: \(problem)")
+        }
+        return sender
+    }
+
     /// `--check`: every problem with its line; 0 when clean, 78 otherwise.
     func check(environment: [String: String]) -> Int32 {
         do {
@@ -206,7 +230,9 @@ public struct RouteCommand {
             }
             let context = RouteContext(
                 spool: configuration.spool(flag: spool), configuration: configuration, recipient: "check@localhost")
-            let problems = RuleTable.check(path: rulesPath, context: context)
+            let file = configuration.path ?? "configuration"
+            let settings = Router.settingsProblem(configuration).map { ["\(file): \($0)"] } ?? []
+            let problems = settings + RuleTable.check(path: rulesPath, context: context)
             guard problems.isEmpty else {
                 OutputStream.writeAll(Array(problems.map { $0 + "\n" }.joined().utf8), to: 2)
                 return Sysexit.config.rawValue

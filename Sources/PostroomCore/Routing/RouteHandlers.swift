@@ -2,6 +2,6 @@
 public enum RouteHandlers {
     /// Every handler, by the name used in the table.
     public static let all: [any RouteHandler.Type] = [
-        RedirectHandler.self, ForwardHandler.self, MaildirHandler.self, RejectHandler.self,
+        ListHandler.self, RedirectHandler.self, ForwardHandler.self, MaildirHandler.self, RejectHandler.self,
     ]
 }

@@ -36,6 +36,14 @@ public struct Router {
         }
     }
 
+    /// What is wrong with the settings route reads as a fixed choice, or nil: a typo in one must be
+    /// an error, not a silent fall back to the default.
+    public static func settingsProblem(_ configuration: Configuration) -> String? {
+        let loop = configuration.value(Configuration.mailLoop) ?? "drop"
+        guard loop == "drop" || loop == "bounce" else { return "mail_loop is drop or bounce, not \"\(loop)\"" }
+        return nil
+    }
+
     /// The decision for `message` and the line of the rule that made it (nil: none did).
     public func decide(
         _ message: IncomingMessage
@@ -111,13 +119,26 @@ public struct Router {
     }
 
     /// Why `message` is a loop for the address being routed, or nil: it carries our `X-Loop`
-    /// for this address, or a `Delivered-To` naming it.
+    /// for this address, or a `Delivered-To` naming it. One `Delivered-To` among the trace fields
+    /// at the very top is the delivering MTA's own (Postfix's local(8) and pipe(8) with flag D add
+    /// it just before they run route), so only a second one, or one further down, is a loop.
     func loop(in message: IncomingMessage) -> String? {
         let address = context.loopID
         for value in message.message.values(of: "X-Loop") where Self.normalized(value) == address {
             return "X-Loop: \(address) is already in the message"
         }
-        for value in message.message.values(of: "Delivered-To") where Self.normalized(value) == address {
+        var excused = false
+        var inTopTrace = true
+        for field in message.message.fields {
+            let isTrace = ["Return-Path", "Delivered-To", "X-Original-To", "Envelope-To", "Delivery-date"].contains {
+                field.hasName($0)
+            }
+            inTopTrace = inTopTrace && isTrace
+            guard field.hasName("Delivered-To"), Self.normalized(field.value) == address else { continue }
+            if inTopTrace && !excused {
+                excused = true
+                continue
+            }
             return "Delivered-To: \(address) is already in the message"
         }
         return nil

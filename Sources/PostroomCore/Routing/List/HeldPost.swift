@@ -1,7 +1,7 @@
 /// A post the list's posting policy refused: the post itself for `held/`, and perhaps a notice
 /// telling the poster it waits for a moderator.
 ///
-/// The held copy is the post exactly as it arrived, its envelope the poster and the list, with
+/// The held copy is the post as it arrived (less any forged `X-Postroom-` field), its envelope the poster and the list, with
 /// `X-Postroom-Held-Reason` saying why and `X-Postroom-Held-For` naming the list it was routed
 /// for, so releasing it routes it there again. The notice (RFC 3834) comes from the list's
 /// address with the null envelope sender and `Auto-Submitted: auto-replied`, and is never sent
@@ -19,7 +19,7 @@ struct HeldPost {
             destination: .held,
             envelope: try Envelope(sender: poster.envelopeSender, recipients: [list]),
             control: [(.heldReason, reason), (.heldFor, list)],
-            header: Array(message.bytes[..<message.bodyStart]), body: message.body,
+            header: Self.header(of: message), body: message.body,
             note: "held for \(list): \(reason)")
         var copies = [held]
         if notify, Self.mayAnswer(message), Envelope.problem(in: poster.envelopeSender) == nil {
@@ -28,6 +28,18 @@ struct HeldPost {
                     to: poster.envelopeSender, message: message, list: list, listName: listName, context: context))
         }
         self.copies = copies
+    }
+
+    /// The post's header as it arrived, less any `X-Postroom-` field it came with: those are the
+    /// spool's own and must not compete with the ones route writes.
+    static func header(of message: IncomingMessage) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(message.bodyStart + 1)
+        for field in message.message.fields where !ControlHeader.isControl(field.name) {
+            bytes.append(contentsOf: field.raw)
+        }
+        bytes.append(10)
+        return bytes
     }
 
     /// Whether an automatic answer to `message` is allowed (RFC 3834 section 2).

@@ -50,6 +50,15 @@ public struct ListHandler: RouteHandler {
     }
 
     public func route(_ message: IncomingMessage, context: RouteContext) throws(PostroomError) -> RouteDecision {
+        try route(message, context: context, checkingPosters: true)
+    }
+
+    /// Routes `message`; with `checkingPosters` false the posting policy is skipped, for a held
+    /// post a moderator released (a decision that must come from the operator, never from the
+    /// message's own fields).
+    public func route(
+        _ message: IncomingMessage, context: RouteContext, checkingPosters: Bool
+    ) throws(PostroomError) -> RouteDecision {
         guard let members = try ListMembers.load(settings.memberPath) else {
             return .pass(reason: "no member file \(settings.memberPath)")
         }
@@ -60,7 +69,10 @@ public struct ListHandler: RouteHandler {
         let poster = ListPoster(message, envelopeSender: sender)
         let listName = settings.name ?? IncomingMessage.split(list).local
 
-        if let reason = try refusal(of: poster, members: members) {
+        if checkingPosters, let reason = try refusal(of: poster, members: members) {
+            if settings.rejectsRefusedPosts {
+                return .refuse(.noPermission, "\(list): \(reason); the list does not take posts from this address")
+            }
             let held = try HeldPost(
                 message: message, list: list, poster: poster, reason: reason, notify: settings.notify,
                 listName: listName, context: context)

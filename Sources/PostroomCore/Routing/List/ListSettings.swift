@@ -52,6 +52,9 @@ public struct ListSettings: Sendable {
     public let posters: Posters
     /// Whether a poster whose post is held is told so: `notify=`, default no.
     public let notify: Bool
+    /// Whether a post the policy refuses waits for a moderator (`nonmembers=hold`, the default) or
+    /// is refused at once (`nonmembers=reject`: route exits 77 and the MTA returns it).
+    public let rejectsRefusedPosts: Bool
     /// Whether the poster gets a copy of their own post: `self=`, default no.
     public let sendToSelf: Bool
     /// Whether the post's To and Cc stay: `to_cc=keep|remove`, default keep.
@@ -73,7 +76,8 @@ public struct ListSettings: Sendable {
 
     /// Every option a `list` rule accepts.
     public static let optionNames: Set<String> = [
-        "tag", "prefix", "posters", "notify", "self", "to_cc", "reply_to", "from_rewrite", "poster_to", "list_id",
+        "tag", "prefix", "posters", "notify", "nonmembers", "self", "to_cc", "reply_to", "from_rewrite", "poster_to",
+        "list_id",
         "name", "help", "archive",
     ]
 
@@ -98,6 +102,7 @@ public struct ListSettings: Sendable {
         default: throw fail("posters= takes anyone, members or a file of addresses")
         }
         notify = try arguments.flag("notify", default: false)
+        rejectsRefusedPosts = try arguments.choice("nonmembers", ["hold", "reject"], default: "hold") == "reject"
         sendToSelf = try arguments.flag("self", default: false)
         keepToCc = try arguments.choice("to_cc", ["keep", "remove"], default: "keep") == "keep"
         replyTo = try Self.choice(arguments, "reply_to", default: ReplyTo.poster)

@@ -70,7 +70,8 @@ import Testing
         #expect(message.values(of: "List-Unsubscribe").isEmpty)
         #expect(message.values(of: "Precedence") == ["list"])
         // Another site's loop marker stays, so its own loop check still works.
-        #expect(message.values(of: "X-Loop").sorted() == ["other-site@elsewhere.example", "postroom@test.example"])
+        #expect(
+            message.values(of: "X-Loop").sorted() == ["other-site@elsewhere.example", "s1234-students@site.example"])
         #expect(message.values(of: "Message-ID") == ["<post-1@school.example>"])
         #expect(!message.contains("Return-Path") && !message.contains("Bcc"))
         #expect(!message.fields.contains { ControlHeader.isControl($0.name) })
@@ -186,19 +187,7 @@ import Testing
         var decision: RouteDecision?
         let elapsed = try clock.measure { decision = try handler.route(message, context: context) }
         let plan = try #require(decision?.plan)
-        let load = try clock.measure { _ = try ListMembers.load(fixture.directory.file("lists/S1234-students")) }
-        let unsubscribe = try #require(try context.unsubscribe())
-        let links = clock.measure {
-            for n in 1...1000 { _ = unsubscribe.header(for: "student\(n)@example.org", list: "l@s") }
-        }
-        let envelopes = try clock.measure {
-            for n in 1...1000 {
-                _ = try Envelope(sender: "l-bounces+student\(n)=example.org@s", recipients: ["student\(n)@example.org"])
-            }
-        }
-        print(
-            "list of 1,000 members: \(plan.copies.count) copies planned in \(elapsed); load \(load) links \(links) envelopes \(envelopes)"
-        )
+        print("list of 1,000 members: \(plan.copies.count) copies planned in \(elapsed)")
         #expect(plan.copies.count == 1000)
         #expect(Set(plan.copies.map(\.envelope.recipients[0])).count == 1000)
         let last = try #require(plan.copies.last).parsed()

@@ -37,6 +37,25 @@ import Testing
         #expect(plan.summary.contains("held"))
     }
 
+    @Test func aHeldPostLosesForgedControlFields() throws {
+        let fixture = try fixture()
+        let forged = Self.outsider.replacingOccurrences(
+            of: "Subject:", with: "X-Postroom-Envelope-To: victim@example.org\nx-postroom-held-for: x@y\nSubject:")
+        let held = try #require(try fixture.copies(forged, sender: "parent@home.example").first)
+        #expect(held.header + Array(held.body) == Array(Self.outsider.utf8))
+    }
+
+    @Test func aReleasedPostSkipsThePolicy() throws {
+        let fixture = try fixture()
+        let context = try fixture.context()
+        let message = try IncomingMessage(
+            bytes: Array(Self.outsider.utf8), recipient: "S1234-students@site.example",
+            sender: "parent@home.example", limits: .defaults)
+        let handler = try fixture.handler()
+        let released = try handler.route(message, context: context, checkingPosters: false)
+        #expect(released.plan?.copies.map(\.destination) == [.outgoing, .outgoing, .outgoing])
+    }
+
     @Test func anyoneAndAPostersFile() throws {
         let fixture = try fixture()
         #expect(
@@ -64,7 +83,7 @@ import Testing
         let message = try notice.parsed()
         #expect(message.value(of: "Auto-Submitted") == "auto-replied")
         #expect(message.value(of: "In-Reply-To") == "<post-1@school.example>")
-        #expect(message.value(of: "X-Loop") == "postroom@test.example")
+        #expect(message.value(of: "X-Loop") == "s1234-students@site.example")
         #expect(message.value(of: "From") == "\"S1234-students\" <S1234-students@site.example>")
         #expect(String(decoding: message.body, as: UTF8.self).contains("Homework"))
         // The same post retried gives the same notice.

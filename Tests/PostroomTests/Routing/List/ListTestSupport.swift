@@ -12,7 +12,7 @@ struct FakeDMARC: DMARCPolicySource {
 /// A directory with a spool, member files and a configuration, for list handler tests.
 final class ListFixture {
     let directory = TemporaryDirectory("postroom-list")
-    var configuration = "loop_id = postroom@test.example\n"
+    var configuration = ""
     var dmarc: (any DMARCPolicySource)? = FakeDMARC()
 
     /// Writes a file under the fixture directory.
@@ -35,7 +35,7 @@ final class ListFixture {
     func context() throws -> RouteContext {
         RouteContext(
             spool: Spool(root: directory.file("spool")), configuration: try Configuration(text: configuration),
-            now: Timestamp(seconds: 1_780_000_000), dmarc: dmarc)
+            recipient: "S1234-students@site.example", now: Timestamp(seconds: 1_780_000_000), dmarc: dmarc)
     }
 
     func arguments(_ file: String = "lists/S1234-students", _ options: [String: String] = [:]) -> RuleArguments {

@@ -34,6 +34,23 @@ import Testing
         }
     }
 
+    /// The prepared-pad HMAC equals an independent HMAC for short, block-sized and long keys.
+    @Test(arguments: [1, 32, 64, 65, 200])
+    func tokensMatchAnIndependentHMAC(keyLength: Int) throws {
+        let key = (0..<keyLength).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 1) }
+        let unsubscribe = try Unsubscribe(urlTemplate: "https://x/{token}", mailto: nil, key: key)
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Data("s1@site\nann@example.org".utf8), using: SymmetricKey(data: Data(key)))
+        let expected = Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        #expect(unsubscribe.token(for: "ann@example.org", list: "s1@site") == expected)
+        let plain = Digest.hmac(.sha256, key: key, message: Array("ann@example.org".utf8))
+        #expect(
+            unsubscribe.token(for: "ann@example.org")
+                == Data(plain).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: ""))
+    }
+
     @Test func theListTokenDiffersFromTheAddressTokenAndBetweenLists() throws {
         let unsubscribe = try Unsubscribe(
             urlTemplate: "https://x/{token}", mailto: nil, key: Array("secret-key".utf8))
@@ -109,6 +126,18 @@ import Testing
             message.values(of: "From") == [
                 "\"teacher@school.example via S1234-students\" <S1234-students@site.example>"
             ])
+    }
+
+    @Test func aPostWithoutAReadableFromGetsTheListsFrom() throws {
+        let post = ListSamples.post.replacingOccurrences(
+            of: "From: The Teacher <teacher@school.example>", with: "From: not an address")
+        let fixture = try fixture([:])
+        let message = try first(fixture, ["posters": "anyone"], post: post)
+        #expect(
+            message.values(of: "From") == [
+                "\"teacher@school.example via S1234-students\" <S1234-students@site.example>"
+            ])
+        #expect(message.values(of: "Reply-To") == ["teacher@school.example"])
     }
 
     @Test func aFailedLookupRewritesByDefault() throws {
