@@ -70,7 +70,7 @@ result = json.load(open(sys.argv[1]))["results"][0]
 members, size, raw_rate = int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 print(f"(a) route, one post to {members} members until every copy is durable in outgoing/new: "
       f"median {result['median']:.3f} s (min {result['min']:.3f}, max {result['max']:.3f}, "
-      f"{len(result['times'])} runs; target < 0.5 s)")
+      f"{len(result['times'])} runs; target < 0.5 s; CPU user+sys mean {result['user'] + result['system']:.3f} s)")
 print(f"    beside: {members} files of {size} bytes (the copies' average) created durably one by one "
       f"(tmp, fsync, rename; bench/raw_durable.py, same file system): {members / raw_rate:.3f} s")
 PY

@@ -104,7 +104,8 @@ limit, libraries = float(sys.argv[2]), sys.argv[3]
 median = [result["median"] * 1000 for result in results]
 for result in results:
     print(f"{result['command']}: median {result['median'] * 1000:.2f} ms "
-          f"(mean {result['mean'] * 1000:.2f} ± {result['stddev'] * 1000:.2f} ms, {len(result['times'])} runs)")
+          f"(mean {result['mean'] * 1000:.2f} ± {result['stddev'] * 1000:.2f} ms, {len(result['times'])} runs; "
+          f"CPU user+sys mean {(result['user'] + result['system']) * 1000:.2f} ms)")
 true, wrapped_true, hello, durable, _, _, route = median
 wrapper = wrapped_true - true
 print(f"route / limit: {route:.2f} / {limit:g} ms = {route / limit:.2f} (target < 1); "
