@@ -12,7 +12,9 @@ STAGES     := $(notdir $(wildcard Sources/expand Sources/render Sources/route So
 BUILD_DEBS := libcurl4-openssl-dev libmagic-dev pkg-config
 TEST_DEBS  := mandoc util-linux python3 python3-aiosmtpd openssl exim4-daemon-light \
               procmail dnsmasq-base bind9-dnsutils publicsuffix python3-dkim time
-BENCH_DEBS := time bc mlmmj
+BENCH_DEBS := time bc hyperfine
+# The list benchmark's comparison; bench/route-list.sh says so and skips it when it cannot be installed.
+BENCH_OPTIONAL_DEBS := mlmmj
 
 # Postfix conflicts with exim4, so its binaries are unpacked here rather than installed:
 # the tests run a private Postfix from this tree, the benchmarks its smtp-sink and smtp-source.
@@ -54,6 +56,7 @@ $(POSTSRSD)/usr/sbin/postsrsd:
 
 bench-deps: deps postfix-tools
 	$(call need-debs,$(BENCH_DEBS))
+	-$(call need-debs,$(BENCH_OPTIONAL_DEBS))
 
 # Postfix's daemons need their users (mail_owner postfix, setgid_group postdrop); created only when missing.
 postfix-tools: $(POSTFIX_TOOLS)/usr/sbin/postfix
@@ -86,8 +89,9 @@ lint-format:
 lint-man: test-deps
 	mandoc -T lint -W warning $$(find man -type f -name '*.[1-8]')
 
+# BENCHMARKS="route-startup route-list" runs only those of bench/*.sh.
 bench: bench-deps build
-	bash bench/run
+	bash bench/run $(BENCHMARKS)
 
 # The outgoing path end to end into a local maildir; DEMO_SPOOL=dir to choose where.
 demo: build
