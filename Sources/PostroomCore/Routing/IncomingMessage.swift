@@ -50,8 +50,9 @@ public struct IncomingMessage: Sendable {
 
     /// Splits an address at its last `@`.
     public static func split(_ address: String) -> (local: String, domain: String) {
-        guard let at = address.lastIndex(of: "@") else { return (address, "") }
-        return (String(address[..<at]), String(address[address.index(after: at)...]))
+        let utf8 = address.utf8
+        guard let at = utf8.lastIndex(of: UInt8(ascii: "@")) else { return (address, "") }
+        return (String(address[..<at]), String(address[utf8.index(after: at)...]))
     }
 
     /// Hex SHA-256 over the envelope and the message, without the fields an MTA adds afresh on

@@ -30,6 +30,10 @@ public struct RouteCommand {
     /// The envelope sender (`--sender` or `SENDER`); empty is the null sender.
     public var sender: String?
 
+    /// The router of the run, kept until the process exits: freeing a compiled table costs more
+    /// than routing one message did, and the process ends right after.
+    nonisolated(unsafe) private static var retainedUntilExit: Router?
+
     /// The usage text.
     public static let usage = """
         usage: route [--spool DIR] [--config FILE] [--rules FILE] [--recipient ADDR] [--sender ADDR] < message
@@ -151,6 +155,7 @@ public struct RouteCommand {
         do {
             let configuration: Configuration
             (configuration, spool, router) = try setUp(recipient: recipient, environment: environment)
+            Self.retainedUntilExit = router
             limits = try MessageLimits.configured(configuration)
             // Memory stays bounded whatever arrives: past the limit (and a margin for the line
             // endings an MTA may add) the rest is discarded and the message refused below.

@@ -25,7 +25,11 @@ public struct RuleTable: Sendable {
         /// The arguments with this match's groups substituted, or nil when the rule does not match.
         /// Throws when the pattern does not compile.
         public func match(_ address: String) throws(PostroomError) -> RuleArguments? {
-            let subject = matchesWholeAddress ? address : IncomingMessage.split(address).local
+            try match(address, localPart: IncomingMessage.split(address).local)
+        }
+
+        func match(_ address: String, localPart: String) throws(PostroomError) -> RuleArguments? {
+            let subject = matchesWholeAddress ? address : localPart
             let groups: [String]?
             do {
                 groups = try pattern.match(subject)
@@ -49,7 +53,7 @@ public struct RuleTable: Sendable {
 
         /// `$N` replaced by group N, `$$` by `$`.
         static func substitute(_ text: String, _ groups: [String]) -> String {
-            guard text.contains("$") else { return text }
+            guard text.utf8.contains(UInt8(ascii: "$")) else { return text }
             var out = ""
             var characters = text.makeIterator()
             while let character = characters.next() {
@@ -152,7 +156,7 @@ public struct RuleTable: Sendable {
             var options: [String: String] = [:]
             var ruleProblems: [String] = []
             for word in words.dropFirst(2) {
-                if let equals = word.firstIndex(of: "="), !word.hasPrefix("\""),
+                if word.utf8.contains(UInt8(ascii: "=")), let equals = word.firstIndex(of: "="), !word.hasPrefix("\""),
                     Self.isOptionName(word[..<equals])
                 {
                     let key = String(word[..<equals])
@@ -191,7 +195,8 @@ public struct RuleTable: Sendable {
             if ruleProblems.isEmpty {
                 rules.append(
                     Rule(
-                        line: lineNumber, pattern: pattern, matchesWholeAddress: words[0].contains("@"),
+                        line: lineNumber, pattern: pattern,
+                        matchesWholeAddress: words[0].utf8.contains(UInt8(ascii: "@")),
                         handler: handler, arguments: arguments))
             }
         }
@@ -205,8 +210,9 @@ public struct RuleTable: Sendable {
         index: Int, arguments: RuleArguments
     )? {
         var position = index + 1
+        let localPart = IncomingMessage.split(address).local
         while position < rules.count {
-            if let arguments = try rules[position].match(address) { return (position, arguments) }
+            if let arguments = try rules[position].match(address, localPart: localPart) { return (position, arguments) }
             position += 1
         }
         return nil
