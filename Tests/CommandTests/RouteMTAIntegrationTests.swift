@@ -258,9 +258,9 @@ import Testing
 
     @Test func procmailHandsTheAliasToRouteAndPassesItsExitCodeOn() throws {
         let (spool, config) = try site(for: "root")
-        func deliver(to recipient: String, config: String) throws -> ProcessResult {
+        func deliver(_ message: String = Self.memo, to recipient: String, config: String) throws -> ProcessResult {
             try Procmail.deliver(
-                Self.memo, command: Run.binary("route"), spool: spool, config: config,
+                message, command: Run.binary("route"), spool: spool, config: config,
                 environment: ["RECIPIENT": recipient, "SENDER": "head@member.test"])
         }
         let delivered = try deliver(to: "directors@\(domain)", config: config)
@@ -274,10 +274,21 @@ import Testing
         let expected = "Delivered-To: directors@\(domain)\nX-Loop: directors@\(domain)\n\(Self.memo)\n"
         #expect(copies.allSatisfy { RouteFixture.withoutControlFields($0) == Array(expected.utf8) })
 
+        // Postfix's local(8) puts its own trace fields on top before it runs procmail: not a loop.
+        let fromLocal =
+            "Return-Path: <head@member.test>\nX-Original-To: directors@\(domain)\n"
+            + "Delivered-To: directors@\(domain)\n\(Self.memo)"
+        #expect(try deliver(fromLocal, to: "directors@\(domain)", config: config).status == 0)
+        #expect(Files.list(outgoing).count == 4)
+        // One of route's own copies coming back is: dropped with exit 0 and a log line.
+        #expect(try deliver(expected, to: "directors@\(domain)", config: config).status == 0)
+        #expect(Files.list(outgoing).count == 4)
+        #expect(try Files.text("\(spool)/log").contains("is already in the message"))
+
         #expect(try deliver(to: "nobody@\(domain)", config: config).status == 67)
         let broken = directory.file("broken.conf")
         try Files.write(broken, "rules = \(directory.file("missing-rules"))\n")
         #expect(try deliver(to: "directors@\(domain)", config: broken).status == 75)
-        #expect(Files.list(outgoing).count == 2)
+        #expect(Files.list(outgoing).count == 4)
     }
 }
