@@ -13,6 +13,7 @@ import Testing
     static let rules = """
         ^(S[0-9]+)-students$ list lists/$1-students tag=[$1] posters=anyone from_rewrite=always
         ^directors$ redirect dir1@member.test dir2@member.test
+        ^closed$ list lists/S1-students nonmembers=reject
 
         """
 
@@ -195,7 +196,7 @@ import Testing
         #expect(try dkim("verify", member, key: publicKey).status == 1)
     }
 
-    @Test func eximBouncesAnUnknownAddressAndKeepsMailQueuedWhileTheRuleTableIsMissing() throws {
+    @Test func eximKeepsMailQueuedWhileTheRuleTableIsMissingAndBouncesWhatRouteRefuses() throws {
         let rules = directory.file("rules")
         let (spool, config) = try site(for: "Debian-exim", rules: rules)
         let exim = try EximTestServer(command: Run.binary("route"), spool: spool, config: config)
@@ -218,6 +219,14 @@ import Testing
         #expect(Self.field("Envelope-to", bounce) == "head@member.test")
         #expect(bounce.contains("no rule matches"), "\(bounce)")
         #expect(!(try exim.queue()).contains("nobody@"))
+
+        // 77: the posting policy refuses a non-member, and the bounce says why.
+        try exim.submit(from: "outsider@member.test", to: ["closed@\(domain)"], message: Self.memo)
+        #expect(exim.status(of: "closed@\(domain)") == "bounced", "\(exim.mainLog())")
+        let refusal = try #require(
+            try exim.delivered(count: 2).first { Self.field("Envelope-to", $0) == "outsider@member.test" })
+        #expect(refusal.contains("does not take posts from this address"), "\(refusal)")
+        #expect(Files.list("\(spool)/outgoing/new").count == 2)
     }
 
     @Test func postfixPipesEachAddressToRouteAndActsOnItsExitCode() throws {
@@ -231,19 +240,31 @@ import Testing
             copies.flatMap { RouteFixture.values("X-Postroom-Envelope-To", in: $0) }.sorted()
                 == ["<bo@member.test>", "<cy@member.test>"])
         #expect(copies.allSatisfy { RouteFixture.values("Subject", in: $0) == ["[S1] Field trip"] })
+        // deliver sends them back through the same Postfix into the members' mailbox.
+        let sent = try Run.program("deliver", ["--once", "--spool", spool, "--smtp", postfix.url, "--tls", "off"])
+        #expect(sent.stdout == "sent 2, deferred 0, failed 0\n", "\(sent.stderr)")
+        let received = try postfix.delivered(count: 2)
+        #expect(
+            received.compactMap { Self.field("Delivered-To", $0) }.sorted() == ["bo@member.test", "cy@member.test"])
+        for copy in received {
+            let member = Self.field("Delivered-To", copy) ?? ""
+            let verp = "S1-students-bounces+\(member.replacingOccurrences(of: "@", with: "="))@\(domain)"
+            #expect(Self.field("Return-Path", copy) == "<\(verp)>", "\(copy)")
+            #expect(Self.field("Subject", copy) == "[S1] Field trip" && !copy.contains("X-Postroom-"))
+        }
 
         // A bounce to a list is dropped: Postfix counts it delivered, route logs why.
         try postfix.submit(
             from: "", to: ["S2-students@\(domain)"],
             message: "From: MAILER-DAEMON@member.test\nSubject: Undelivered\n\nreport\n")
         #expect(postfix.status(of: "S2-students@\(domain)") == "sent", "\(postfix.log())")
-        #expect(Files.list(outgoing).count == 2)
+        #expect(Files.list(outgoing).isEmpty)
         #expect(try Files.text("\(spool)/log").contains("null-sender mail"))
 
         try postfix.submit(from: "head@member.test", to: ["nobody@\(domain)"], message: Self.memo)
         #expect(postfix.status(of: "nobody@\(domain)") == "bounced", "\(postfix.log())")
-        let bounce = try #require(try postfix.delivered().first)
-        #expect(bounce.contains("To: head@member.test") && bounce.contains("no rule matches"), "\(bounce)")
+        let bounce = try #require(try postfix.delivered(count: 3).first { $0.contains("To: head@member.test") })
+        #expect(bounce.contains("no rule matches"), "\(bounce)")
         #expect(!(try postfix.queue()).contains("nobody@"))
     }
 
