@@ -13,6 +13,7 @@ import Testing
     static let rules = """
         ^(S[0-9]+)-students$ list lists/$1-students tag=[$1] posters=anyone from_rewrite=always
         ^directors$ redirect dir1@member.test dir2@member.test
+        ^echo$ redirect echo@lists.example.org
         ^closed$ list lists/S1-students nonmembers=reject
 
         """
@@ -225,6 +226,25 @@ import Testing
             try exim.delivered(count: 2).first { Self.field("Envelope-to", $0) == "outsider@member.test" })
         #expect(refusal.contains("does not take posts from this address"), "\(refusal)")
         #expect(Files.list("\(spool)/outgoing/new").count == 2)
+    }
+
+    /// An alias pointing at itself: the copy goes round once through deliver and Exim, and
+    /// route drops it the second time (its own X-Loop), with exit 0 so Exim sends no bounce.
+    @Test func anAliasLoopingThroughEximStopsAtTheSecondPass() throws {
+        let (spool, config) = try site(for: "Debian-exim")
+        let exim = try EximTestServer(command: Run.binary("route"), spool: spool, config: config)
+        try exim.submit(from: "head@member.test", to: ["echo@\(domain)"], message: Self.memo)
+        #expect(exim.status(of: "echo@\(domain)") == "delivered", "\(exim.mainLog())")
+        let sent = try Run.program("deliver", ["--once", "--spool", spool, "--smtp", exim.url, "--tls", "off"])
+        #expect(sent.stdout == "sent 1, deferred 0, failed 0\n", "\(sent.stderr)")
+        // Exim's second delivery to route: wait for its log line.
+        let deadline = Date().addingTimeInterval(10)
+        func passes() -> Int { exim.mainLog().components(separatedBy: "=> echo <echo@\(domain)>").count - 1 }
+        while passes() < 2 && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(passes() == 2, "\(exim.mainLog())")
+        #expect(try Files.text("\(spool)/log").contains("X-Loop: echo@\(domain) is already in the message"))
+        #expect(Files.list("\(spool)/outgoing/new").isEmpty)
+        #expect(try exim.delivered(waitingUpTo: 0).isEmpty && !(try exim.queue()).contains("echo@"))
     }
 
     @Test func postfixPipesEachAddressToRouteAndActsOnItsExitCode() throws {
