@@ -83,6 +83,9 @@ public final class EximTestServer: @unchecked Sendable {
               directory = \(root)/mail
               maildir_format
               create_directory
+              # Who each copy was for and its envelope sender, as a mail store sees them.
+              envelope_to_add
+              return_path_add
               user = Debian-exim
               group = Debian-exim
 
@@ -160,6 +163,12 @@ public final class EximTestServer: @unchecked Sendable {
         let result = try Run.program("/usr/sbin/exim4", ["-C", storage.file("exim.conf"), "-bp"])
         guard result.status == 0 else { throw TestServerError(description: "exim -bp: \(result.stderr)") }
         return result.stdout
+    }
+
+    /// Runs the queue once, forcing every message in it (`exim -qff`), and waits for that run.
+    public func runQueue() throws {
+        let result = try Run.program("/usr/sbin/exim4", ["-C", storage.file("exim.conf"), "-qff"])
+        guard result.status == 0 else { throw TestServerError(description: "exim -qff: \(result.stderr)") }
     }
 
     /// Exim's main log so far.

@@ -200,13 +200,21 @@ public enum Procmail {
         }
         let directory = TemporaryDirectory("procmail")
         let rcfile = directory.file("procmailrc")
+        try write(rcfile, command: command, spool: spool, config: config)
+        return try Run.program(
+            "/usr/bin/procmail", ["-p", "-m", rcfile], input: Array(message.utf8), environment: environment)
+    }
+
+    /// Writes the snippet to `path` with `command`, `spool` and `config` in place of route's
+    /// path, `--spool` and `--config`.
+    public static func write(
+        _ path: String, command: String, spool: String, config: String = "/etc/postroom/postroom.conf"
+    ) throws {
         try Files.write(
-            rcfile,
+            path,
             try Files.text(Files.repositoryPath("examples/procmail/procmailrc"))
                 .replacingOccurrences(of: "/usr/local/libexec/postroom/route", with: command)
                 .replacingOccurrences(of: "/var/spool/postroom", with: spool)
                 .replacingOccurrences(of: "/etc/postroom/postroom.conf", with: config))
-        return try Run.program(
-            "/usr/bin/procmail", ["-p", "-m", rcfile], input: Array(message.utf8), environment: environment)
     }
 }

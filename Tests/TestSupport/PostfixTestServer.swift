@@ -10,6 +10,8 @@ import Glibc
 public final class PostfixTestServer: @unchecked Sendable {
     /// The list domain the snippets name.
     public static let listDomain = "lists.example.org"
+    /// The domain local(8) delivers when a mailbox command is given.
+    public static let mailboxDomain = "mailbox.test"
     /// The port smtpd listens on.
     public let port: Int
     private let storage = TemporaryDirectory("postfix")
@@ -18,10 +20,12 @@ public final class PostfixTestServer: @unchecked Sendable {
 
     /// Starts Postfix. `command`, `spool` and `config` replace route's path, `--spool` and
     /// `--config` in the snippet; the pipe runs `command` as `user`, who is given `spool` (see
-    /// `Files.share`). Throws when Postfix is not unpacked or does not come up.
+    /// `Files.share`). With `mailboxCommand`, local(8) delivers mail for `mailboxDomain` to an
+    /// existing user (such as nobody@mailbox.test) by running it as that user. Throws when
+    /// Postfix is not unpacked or does not come up.
     public init(
         command: String, spool: String, config: String = "/etc/postroom/postroom.conf", user: String = "nobody",
-        localDomains: [String] = ["member.test"], relayPort: Int? = nil
+        localDomains: [String] = ["member.test"], relayPort: Int? = nil, mailboxCommand: String? = nil
     ) throws {
         guard FileManager.default.isExecutableFile(atPath: "\(tools)/usr/lib/postfix/sbin/master") else {
             throw TestServerError(description: "Postfix is not unpacked in \(tools); run make test-deps")
@@ -59,7 +63,8 @@ public final class PostfixTestServer: @unchecked Sendable {
             maillog_file_prefixes = \(root)
             import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C LD_LIBRARY_PATH
             myhostname = postfix.test
-            mydestination =
+            mydestination = \(mailboxCommand == nil ? "" : Self.mailboxDomain)
+            \(mailboxCommand.map { "mailbox_command = \($0)" } ?? "")
             inet_interfaces = 127.0.0.1
             inet_protocols = ipv4
             mynetworks = 127.0.0.0/8
@@ -99,6 +104,7 @@ public final class PostfixTestServer: @unchecked Sendable {
             anvil unix - - n - 1 anvil
             scache unix - - n - 1 scache
             postlog unix-dgram n - n - 1 postlogd
+            local unix - n n - - local
 
             """
         try Files.write("\(conf)/main.cf", main + snippets[0])
