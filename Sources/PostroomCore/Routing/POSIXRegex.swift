@@ -9,12 +9,16 @@ public final class POSIXRegex: @unchecked Sendable {
     /// The pattern as written.
     public let pattern: String
 
-    /// Compiles `pattern`; the error text is regerror(3)'s.
-    public init(_ pattern: String) throws(PostroomError) {
+    /// Whether matches report groups (compiled without `REG_NOSUB`).
+    public let capturing: Bool
+
+    /// Compiles `pattern`; the error text is regerror(3)'s. Without `capturing` the engine skips
+    /// the bookkeeping for groups and `match` returns none.
+    public init(_ pattern: String, capturing: Bool = true) throws(PostroomError) {
         // Compiled before any stored property is set: a class whose init throws after that
         // runs its deinit, which would free the pattern a second time.
         let regex = UnsafeMutablePointer<regex_t>.allocate(capacity: 1)
-        let code = regcomp(regex, pattern, REG_EXTENDED | REG_ICASE)
+        let code = regcomp(regex, pattern, REG_EXTENDED | REG_ICASE | (capturing ? 0 : REG_NOSUB))
         if code != 0 {
             var buffer = [CChar](repeating: 0, count: 256)
             regerror(code, regex, &buffer, buffer.count)
@@ -23,6 +27,7 @@ public final class POSIXRegex: @unchecked Sendable {
             throw .malformed(what: "pattern", location: nil, reason: "\"\(pattern)\": \(text)")
         }
         self.pattern = pattern
+        self.capturing = capturing
         compiled = regex
     }
 
@@ -34,6 +39,10 @@ public final class POSIXRegex: @unchecked Sendable {
     /// The whole match and the groups (`$0`, `$1`, ...) if `text` matches; a group that did not
     /// take part is empty.
     public func match(_ text: String) -> [String]? {
+        guard capturing else {
+            guard !text.utf8.contains(0) else { return nil }
+            return text.withCString { regexec(compiled, $0, 0, nil, 0) } == 0 ? [] : nil
+        }
         let groups = Int(compiled.pointee.re_nsub) + 1
         var matches = [regmatch_t](repeating: regmatch_t(), count: groups)
         let bytes = Array(text.utf8)

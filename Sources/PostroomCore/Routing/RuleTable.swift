@@ -138,7 +138,9 @@ public struct RuleTable: Sendable {
                 problems.append("\(location): a rule is PATTERN HANDLER [ARGUMENT...]; found only \"\(words[0])\"")
                 continue
             }
-            let pattern = RulePattern(words[0])
+            // Groups are needed only when an argument uses one (`$1`, `$0`).
+            let capturing = words.dropFirst(2).contains { $0.utf8.contains(UInt8(ascii: "$")) }
+            let pattern = RulePattern(words[0], capturing: capturing)
             if checkFiles {
                 do {
                     _ = try pattern.compile()

@@ -97,3 +97,24 @@ extension RuleTableTests {
         }
     }
 }
+
+extension RuleTableTests {
+    @Test func aLiteralSuffixSkipsRulesTooAndGroupsAreKeptOnlyWhenUsed() throws {
+        #expect(RulePattern.requiredSuffix(of: "^(info|help)-7$") == Array("-7".utf8))
+        #expect(RulePattern.requiredSuffix(of: "^a.B$") == Array("b".utf8))
+        #expect(RulePattern.requiredSuffix(of: "^ab*$").isEmpty)
+        #expect(RulePattern.requiredSuffix(of: "^a\\.b$").isEmpty || RulePattern.requiredSuffix(of: "^a\\.b$") == [98])
+        #expect(RulePattern.requiredSuffix(of: "x\\$").isEmpty)
+        #expect(RulePattern.requiredSuffix(of: "^a|b$").isEmpty)
+        let rules = try table(
+            """
+            ^(info|help)-7$  redirect office@example.org
+            ^(info|help)-8$  redirect x$1@example.org
+            ^.*$             reject
+            """)
+        #expect(try rules.firstMatch("INFO-7@site.example")?.index == 0)
+        #expect(try rules.firstMatch("help-8@site.example")?.arguments.positional == ["xhelp@example.org"])
+        #expect(try rules.firstMatch("info-78@site.example")?.index == 2)
+        #expect(try rules.firstMatch("info-7x@site.example")?.index == 2)
+    }
+}
