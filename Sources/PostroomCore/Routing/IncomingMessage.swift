@@ -42,6 +42,15 @@ public struct IncomingMessage: Sendable {
         self.identity = Self.identity(bytes: bytes, recipient: recipient, sender: self.sender)
     }
 
+    /// The header as received, below `fields` prepended in order (a delivery agent's trace
+    /// fields: `Delivered-To`, `X-Loop`), ending with the blank line. Nothing else changes, so a
+    /// DKIM signature over the header still verifies.
+    public func header(below fields: [(name: String, value: String)]) throws(PostroomError) -> [UInt8] {
+        var out: [UInt8] = []
+        for (name, value) in fields { out += try HeaderWriter.field(name, value, lineEnding: .lf).raw }
+        return out + bytes[..<bodyStart]
+    }
+
     /// The body as a slice of `bytes` (shared, not copied, by every copy made of it).
     public var body: ArraySlice<UInt8> { bytes[bodyStart...] }
 

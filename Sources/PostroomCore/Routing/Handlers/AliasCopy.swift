@@ -6,11 +6,9 @@ public enum AliasCopy {
     public static func make(
         _ message: IncomingMessage, to recipient: String, from sender: String?, context: RouteContext, note: String
     ) throws(PostroomError) -> RouteCopy {
-        let prefix =
-            try HeaderWriter.field("Delivered-To", message.recipient, lineEnding: .lf).raw
-            + HeaderWriter.field("X-Loop", context.loopID, lineEnding: .lf).raw
+        let header = try message.header(below: [("Delivered-To", message.recipient), ("X-Loop", context.loopID)])
         return RouteCopy(
-            destination: .outgoing, envelope: try Envelope(sender: sender, recipients: [recipient]),
-            header: prefix + message.bytes[..<message.bodyStart], body: message.body, note: note)
+            destination: .outgoing, envelope: try Envelope(sender: sender, recipients: [recipient]), header: header,
+            body: message.body, note: note)
     }
 }

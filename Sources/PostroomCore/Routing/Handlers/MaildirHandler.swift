@@ -21,9 +21,7 @@ public struct MaildirHandler: RouteHandler {
     }
 
     public func route(_ message: IncomingMessage, context: RouteContext) throws(PostroomError) -> RouteDecision {
-        let header =
-            try HeaderWriter.field("Delivered-To", message.recipient, lineEnding: .lf).raw
-            + message.bytes[..<message.bodyStart]
+        let header = try message.header(below: [("Delivered-To", message.recipient)])
         let copy = RouteCopy(
             destination: .maildir(path),
             envelope: try Envelope(sender: message.sender, recipients: [message.recipient]),

@@ -45,9 +45,9 @@ public struct SRSHandler: RouteHandler {
             return .refuse(
                 .noUser, "\(message.recipient) stands for \(original), which is not an address mail can go to")
         }
-        let deliveredTo = try HeaderWriter.field("Delivered-To", message.recipient, lineEnding: .lf).raw
         let copy = RouteCopy(
-            destination: .outgoing, envelope: envelope, header: deliveredTo + message.bytes[..<message.bodyStart],
+            destination: .outgoing, envelope: envelope,
+            header: try message.header(below: [("Delivered-To", message.recipient)]),
             body: message.body, note: "SRS reply to \(original)")
         return .deliver(RoutePlan(copies: [copy], summary: "srs: \(message.recipient) back to \(original)"))
     }
