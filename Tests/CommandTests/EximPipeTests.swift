@@ -44,26 +44,7 @@ import Testing
     }
 
     @Test func exitCodesDeliverBounceOrDeferAsRouteDocumentsThem() throws {
-        let spool = directory.file("spool")
-        let exim = try EximTestServer(command: PipeRecorder.command, spool: spool)
-        let expected = [0: "delivered", 65: "bounced", 67: "bounced", 73: "bounced", 75: "deferred", 77: "bounced"]
-        for code in expected.keys.sorted() {
-            try exim.submit(
-                from: "poster\(code)@member.test", to: ["exit\(code)@\(domain)"],
-                message: "Subject: code \(code)\n\nbody\n")
-        }
-        for (code, status) in expected {
-            #expect(exim.status(of: "exit\(code)@\(domain)") == status, "exit \(code): \(exim.mainLog())")
-        }
-        // The deferred message stays queued; each bounce reaches its poster with the command's reason.
-        let queue = try exim.queue()
-        #expect(queue.contains("exit75@\(domain)") && !queue.contains("exit67@"), "\(queue)")
-        let bounces = try exim.delivered(count: 4)
-        #expect(bounces.count == 4)
-        for code in [65, 67, 73, 77] {
-            let bounce = bounces.first { $0.contains("To: poster\(code)@member.test") }
-            #expect(
-                bounce?.contains("pipe_recorder: exit \(code) for <exit\(code)@\(domain)>") == true, "\(bounce ?? "")")
-        }
+        let exim = try EximTestServer(command: PipeRecorder.command, spool: directory.file("spool"))
+        try expectPipeExitCodesReadAsRouteDocumentsThem(exim, queued: { $0 })
     }
 }

@@ -44,27 +44,8 @@ import Testing
     }
 
     @Test func exitCodesDeliverBounceOrDeferAsRouteDocumentsThem() throws {
-        let spool = directory.file("spool")
-        let postfix = try PostfixTestServer(command: PipeRecorder.command, spool: spool)
-        let expected = [0: "sent", 65: "bounced", 67: "bounced", 73: "bounced", 75: "deferred", 77: "bounced"]
-        for code in expected.keys.sorted() {
-            try postfix.submit(
-                from: "poster\(code)@member.test", to: ["exit\(code)@\(domain)"],
-                message: "Subject: code \(code)\n\nbody\n")
-        }
-        for (code, status) in expected {
-            #expect(postfix.status(of: "exit\(code)@\(domain)") == status, "exit \(code): \(postfix.log())")
-        }
-        // The deferred message stays queued; each bounce reaches its poster with the command's reason.
-        let queue = try postfix.queue()
-        #expect(queue.contains("\"exit75@\(domain)\"") && !queue.contains("exit67@"), "\(queue)")
-        let bounces = try postfix.delivered(count: 4)
-        #expect(bounces.count == 4)
-        for code in [65, 67, 73, 77] {
-            let bounce = bounces.first { $0.contains("To: poster\(code)@member.test") }
-            #expect(
-                bounce?.contains("pipe_recorder: exit \(code) for <exit\(code)@\(domain)>") == true, "\(bounce ?? "")")
-        }
+        let postfix = try PostfixTestServer(command: PipeRecorder.command, spool: directory.file("spool"))
+        try expectPipeExitCodesReadAsRouteDocumentsThem(postfix, queued: { "\"\($0)\"" })
     }
 
     @Test func memberDomainsLandInTheMaildirAndTheRestGoesToTheRelay() throws {

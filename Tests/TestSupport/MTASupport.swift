@@ -218,3 +218,34 @@ public enum Procmail {
                 .replacingOccurrences(of: "/etc/postroom/postroom.conf", with: config))
     }
 }
+
+/// A private MTA (Exim or Postfix) that pipes the list domain into a command, for the tests that
+/// check both the same way.
+public protocol PipingMTA {
+    /// The domain piped into the command.
+    static var listDomain: String { get }
+    /// What the MTA calls a delivery the command accepted (`delivered`, `sent`).
+    static var acceptedStatus: String { get }
+    /// Sends a message over SMTP.
+    func submit(from: String, to: [String], message: String) throws
+    /// What became of `recipient`: accepted, `bounced` or `deferred`; nil if nothing yet.
+    func status(of recipient: String, waitingUpTo seconds: Double) -> String?
+    /// The queue listing.
+    func queue() throws -> String
+    /// The messages delivered locally (bounces to posters), waiting for `count`.
+    func deliveredMessages(count: Int) throws -> [String]
+    /// The MTA's log, for failure messages.
+    var logText: String { get }
+}
+
+extension EximTestServer: PipingMTA {
+    public static var acceptedStatus: String { "delivered" }
+    public func deliveredMessages(count: Int) throws -> [String] { try delivered(count: count) }
+    public var logText: String { mainLog() }
+}
+
+extension PostfixTestServer: PipingMTA {
+    public static var acceptedStatus: String { "sent" }
+    public func deliveredMessages(count: Int) throws -> [String] { try delivered(count: count) }
+    public var logText: String { log() }
+}
