@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "render", targets: ["render"]),
         .executable(name: "deliver", targets: ["deliver"]),
         .executable(name: "route", targets: ["route"]),
+        .executable(name: "mark", targets: ["mark"]),
         // Test-only: the crash harness preloads it to stop a stage at a chosen step.
         .library(name: "CrashPoint", type: .dynamic, targets: ["CCrashPoint"]),
     ],
@@ -77,6 +78,12 @@ let package = Package(
         // Started by the MTA once per incoming message: the core only, the Swift runtime linked in.
         .executableTarget(
             name: "route",
+            dependencies: ["PostroomCore"],
+            linkerSettings: [.unsafeFlags(["-static-stdlib"])]
+        ),
+        // Started once per returning message (loopback copies, bounces), like route.
+        .executableTarget(
+            name: "mark",
             dependencies: ["PostroomCore"],
             linkerSettings: [.unsafeFlags(["-static-stdlib"])]
         ),

@@ -192,6 +192,16 @@ public struct RouteCommand {
                 log.record(
                     nil, ["to": "<\(recipient)>", "from": "<\(message.sender ?? "")>"], status: "dropped",
                     detail: reason, echo: true)
+            case .recorded(let result, let rule) where result.status == .ok:
+                log.record(
+                    nil, ["to": "<\(recipient)>", "from": "<\(message.sender ?? "")>", "rule": "\(rule)"],
+                    status: "marked", detail: result.detail)
+            case .recorded(let result, _):
+                log.record(
+                    nil, ["to": "<\(recipient)>", "from": "<\(message.sender ?? "")>"], status: "refused",
+                    detail: result.detail)
+                try log.sync()
+                return Sysexit(rawValue: Self.report(result.detail, status: result.status)) ?? result.status
             case .refused(_, let text), .noRule(let text):
                 log.record(
                     nil, ["to": "<\(recipient)>", "from": "<\(message.sender ?? "")>"], status: "refused",

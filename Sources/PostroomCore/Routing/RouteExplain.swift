@@ -31,6 +31,9 @@ extension RouteCommand {
             case .drop(let reason)?:
                 out.append("<\(address)>: dropped: \(reason)")
                 status = .ok
+            case .record(let record)?:
+                out.append("<\(address)>: line \(line ?? 0): \(record.summary)")
+                status = .ok
             case .deliver(let plan)?:
                 out.append("<\(address)>: line \(line ?? 0): \(plan.summary)")
                 for copy in plan.copies {

@@ -40,6 +40,9 @@ public enum RouteDecision: Sendable {
     case refuse(Sysexit, String)
     /// Deliberately drop the message (a loop), with a log line; route exits 0.
     case drop(reason: String)
+    /// Record something about mail already sent (`mark`'s work: a loopback copy, a bounce, an
+    /// unsubscribe); route exits with the status the record gives (0, or 77 for a refusal).
+    case record(any MarkRecord)
 }
 
 /// The copies one message becomes, and a line for the log saying what was done.

@@ -25,11 +25,14 @@ public struct Router {
         case refused(Sysexit, String)
         /// No rule took the address: 67.
         case noRule(String)
+        /// A handler's record was written (a confirmation, a bounce, an unsubscribe).
+        case recorded(MarkResult, rule: Int)
 
         /// The exit code the MTA gets.
         public var exitStatus: Sysexit {
             switch self {
             case .delivered, .dropped: .ok
+            case .recorded(let result, _): result.status
             case .refused(let status, _): status
             case .noRule: .noUser
             }
@@ -101,6 +104,9 @@ public struct Router {
             return .refused(status, text)
         case .drop(let reason)?:
             return .dropped(reason)
+        case .record(let record)?:
+            let result = try record.record(in: context.spool, configuration: context.configuration, log: log)
+            return .recorded(result, rule: line ?? 0)
         case .deliver(let plan)?:
             let parent = MessageNameGenerator.shared.next(at: context.now)
             let count = plan.copies.count

@@ -1,0 +1,11 @@
+/// Placeholder until its helper lands (issue 10): refuses so nothing is recorded wrongly.
+public struct Unsubscription: MarkRecord {
+    public init(token: String, configuration: Configuration) throws(PostroomError) {
+        throw .configuration(location: nil, reason: "Unsubscription is not built yet")
+    }
+    public var summary: String { "" }
+    public func record(in spool: Spool, configuration: Configuration, log: SpoolLog) throws(PostroomError) -> MarkResult
+    {
+        MarkResult(status: .tempFail, detail: "not built yet")
+    }
+}
