@@ -40,4 +40,23 @@ public enum VERP {
 
     /// What follows the list's local part in its bounce address.
     public static let suffix = "-bounces"
+
+    /// The envelope sender `deliver --verp` gives a message: the site's bounce address with the
+    /// spool name after a `+` (`bounces+1764640000.M1P2Q3.host.R4@site`), escaped as in the
+    /// message's Message-ID, so a bounce names the file it is about.
+    public static func encode(message name: MessageName, bounceAddress: String) -> String {
+        let (local, domain) = IncomingMessage.split(bounceAddress)
+        return "\(local)+\(name.messageIDLocalPart)@\(domain)"
+    }
+
+    /// The spool name a bounce address made by `encode(message:bounceAddress:)` carries, or nil.
+    /// Only the part after the first `+` counts, and only when it reads as a spool name.
+    public static func message(in address: String) -> MessageName? {
+        let (local, domain) = IncomingMessage.split(address)
+        guard !domain.isEmpty, let plus = local.firstIndex(of: "+") else { return nil }
+        guard let name = MessageName(messageIDLocalPart: String(local[local.index(after: plus)...])),
+            name.createdAt != nil, name.base.contains(".")
+        else { return nil }
+        return name
+    }
 }
