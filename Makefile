@@ -32,7 +32,7 @@ define need-debs
 	fi
 endef
 
-.PHONY: all build deps test-deps bench-deps postfix-tools test crash-test lint-man lint-format install uninstall bench demo clean
+.PHONY: all build deps test-deps bench-deps postfix-tools test test-static crash-test lint-man lint-format install uninstall bench demo clean
 
 all: build
 
@@ -81,6 +81,15 @@ test: test-deps
 	  echo "error: the build above has warnings in our sources"; exit 1; fi
 	$(MAKE) lint-man lint-format
 	$(SWIFT) test --skip-build
+	$(MAKE) test-static
+
+# route and mark ship as static executables (release builds; see Package.swift): their process
+# tests run again on those binaries. The crash tests need the debug build's preloadable shim.
+STATIC_SUITES = Route(ExitCode|Delivery|Retry|Check|Corpus|ListCommand|Sender|DMARC|SRS|MTAIntegration)|(Exim|Postfix|Procmail)Pipe|Mark
+test-static: test-deps
+	$(SWIFT) build -c release --product route
+	$(SWIFT) build -c release --product mark
+	POSTROOM_STATIC_BIN=$$($(SWIFT) build -c release --show-bin-path) $(SWIFT) test --skip-build --filter '$(STATIC_SUITES)'
 
 # The house style is .swift-format's; 'swift format -i -r Sources Tests Package.swift' applies it.
 lint-format:

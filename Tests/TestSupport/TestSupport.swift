@@ -52,8 +52,15 @@ public enum Run {
         return ".build/debug"
     }()
 
-    /// The path of a built executable.
-    public static func binary(_ name: String) -> String { "\(binDirectory)/\(name)" }
+    /// The path of a built executable. `POSTROOM_STATIC_BIN=DIR` takes `route` and `mark` from DIR
+    /// (a release build, linked statically: see Package.swift), the rest from this build.
+    public static func binary(_ name: String) -> String {
+        if name == "route" || name == "mark", let directory = ProcessInfo.processInfo.environment["POSTROOM_STATIC_BIN"]
+        {
+            return "\(directory)/\(name)"
+        }
+        return "\(binDirectory)/\(name)"
+    }
 
     /// Runs `executable` with `arguments`, feeding `input`, and waits for it.
     @discardableResult
