@@ -11,7 +11,7 @@ CONFIG     ?= release
 STAGES     := $(notdir $(wildcard Sources/expand Sources/render Sources/route Sources/deliver Sources/mark))
 BUILD_DEBS := libcurl4-openssl-dev libmagic-dev pkg-config
 TEST_DEBS  := mandoc util-linux python3 python3-aiosmtpd openssl exim4-daemon-light \
-              procmail dnsmasq-base bind9-dnsutils publicsuffix python3-dkim time
+              procmail dnsmasq-base bind9-dnsutils publicsuffix python3-dkim time strace
 BENCH_DEBS := time bc hyperfine
 # The list benchmark's comparison; bench/route-list.sh says so and skips it when it cannot be installed.
 BENCH_OPTIONAL_DEBS := mlmmj
@@ -84,8 +84,9 @@ test: test-deps
 	$(MAKE) test-static
 
 # route and mark ship as static executables (release builds; see Package.swift): their process
-# tests run again on those binaries. The crash tests need the debug build's preloadable shim.
-STATIC_SUITES = Route(ExitCode|Delivery|Retry|Check|Corpus|ListCommand|Sender|DMARC|SRS|MTAIntegration)|(Exim|Postfix|Procmail)Pipe|Mark
+# tests run again on those binaries, the crash tests with strace killing at each step (no shim
+# can be preloaded into a static executable).
+STATIC_SUITES = Route(Crash|ExitCode|Delivery|Retry|Check|Corpus|ListCommand|Sender|DMARC|SRS|MTAIntegration)|(Exim|Postfix|Procmail)Pipe|Mark
 test-static: test-deps
 	$(SWIFT) build -c release --product route
 	$(SWIFT) build -c release --product mark

@@ -26,6 +26,10 @@ public enum CrashHarness {
         }
     }
 
+    /// Whether `route` and `mark` are taken from a static build (`POSTROOM_STATIC_BIN`), where
+    /// strace, not the shim, finds and kills at the steps.
+    public static var isStaticBuild: Bool { ProcessInfo.processInfo.environment["POSTROOM_STATIC_BIN"] != nil }
+
     /// The shim's path beside the built executables.
     public static var shim: String { Run.binary("libCrashPoint.so") }
 
@@ -48,6 +52,10 @@ public enum CrashHarness {
 
     /// Runs `command` under the shim with a trace: the steps it took, one line each.
     public static func steps(of command: Command, in directory: String) throws -> (ProcessResult, [String]) {
+        if StraceSteps.applies(to: command) {
+            let (result, steps) = try StraceSteps.trace(command, in: directory)
+            return (result, steps.map(\.description))
+        }
         let trace = directory + "/crash-trace.\(UUID().uuidString)"
         defer { unlink(trace) }
         let result = try Run.program(
@@ -65,6 +73,7 @@ public enum CrashHarness {
     ) throws -> (
         ProcessResult, String
     ) {
+        if StraceSteps.applies(to: command) { return try StraceSteps.run(command, killedAt: step, in: directory) }
         let trace = directory + "/crash-trace.\(UUID().uuidString)"
         defer { unlink(trace) }
         let result = try Run.program(
