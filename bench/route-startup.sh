@@ -58,6 +58,8 @@ gcc -O2 -o "$dir/durable" "$dir/durable.c"
 mkdir -p "$dir/maildir/tmp" "$dir/maildir/new"
 echo 'print("hello")' > "$dir/hello.swift"
 swiftc -O -static-stdlib -o "$dir/hello" "$dir/hello.swift"
+# Linked as route and mark are in release builds (Package.swift): no shared objects at all.
+swiftc -O -static-executable -o "$dir/hello-static" "$dir/hello.swift" 2> /dev/null
 
 spool=$dir/spool
 "$BIN/postroom" init --quiet "$spool"
@@ -84,6 +86,7 @@ commands=(
   "C true" "$dir/true" true
   "C true via the stdin wrapper" "$dir/stdin-from $PWD/bench/list-post.eml $dir/true" true
   "Swift hello (-O -static-stdlib)" "$dir/hello" true
+  "Swift hello (-O -static-executable, linked as route is)" "$dir/hello-static" true
   "C durable write (the message into a maildir, via the wrapper)" "$dir/stdin-from $PWD/bench/list-post.eml $dir/durable $dir/maildir" true
   "route --help" "$BIN/route --help" true
   "route --explain someone@example.org (100-rule table)" "$BIN/route $options --explain someone@example.org" true
@@ -106,11 +109,12 @@ for result in results:
     print(f"{result['command']}: median {result['median'] * 1000:.2f} ms "
           f"(mean {result['mean'] * 1000:.2f} ± {result['stddev'] * 1000:.2f} ms, {len(result['times'])} runs; "
           f"CPU user+sys mean {(result['user'] + result['system']) * 1000:.2f} ms)")
-true, wrapped_true, hello, durable, _, _, route = median
+true, wrapped_true, hello, static_hello, durable, _, _, route = median
 wrapper = wrapped_true - true
 print(f"route / limit: {route:.2f} / {limit:g} ms = {route / limit:.2f} (target < 1); "
       f"less the wrapper's exec ({wrapper:.2f} ms): {route - wrapper:.2f} ms = {(route - wrapper) / limit:.2f}")
-print(f"route / C true: {route / true:.1f}x; route / Swift hello: {route / hello:.1f}x; "
+print(f"route / C true: {route / true:.1f}x; route / Swift hello: {route / hello:.1f}x "
+      f"(static executable: {route / static_hello:.1f}x); "
       f"route / C durable write: {route / durable:.1f}x; "
       f"route loads {libraries} shared objects (ldd lines)")
 PY
