@@ -86,35 +86,42 @@ public struct BounceReport: MarkRecord {
         let dsn = classification.status.map(\.description) ?? "-"
         let fields: KeyValuePairs = ["to": "<\(member ?? "?")>", "dsn": dsn, "orig_to": "<\(recipient)>"]
         let detail = [
-            classification.kind.rawValue, list.map { "list=\($0)" }, classification.diagnostic,
-            name != nil && file == nil ? "not in sent/" : nil,
+            list.map { "list=\($0)" }, classification.diagnostic, name != nil && file == nil ? "not in sent/" : nil,
         ].compactMap { $0 }.joined(separator: "; ")
         let logName = file?.name ?? name
         guard classification.flag != nil else {
-            log.record(logName, fields, status: classification.kind.rawValue, detail: "logged only; \(detail)", at: now)
+            log.record(
+                logName, fields, status: classification.kind.rawValue,
+                detail: (["logged only"] + (detail.isEmpty ? [] : [detail])).joined(separator: "; "), at: now)
             return MarkResult(detail: "\(classification.kind.rawValue) to <\(recipient)>: nothing to record")
         }
         guard classification.counts, let member, name != nil || list != nil else {
             let status = classification.kind.rawValue
             let why = classification.counts ? "matches no message or member of ours" : "not counted"
-            log.record(logName, fields, status: status, detail: "\(detail); \(why)", at: now)
+            log.record(
+                logName, fields, status: status,
+                detail: ([detail, why].filter { !$0.isEmpty }).joined(separator: "; "), at: now)
             return MarkResult(detail: "\(classification.kind.rawValue) \(dsn) for <\(member ?? "?")>: \(why)")
         }
-        log.record(logName, fields, status: "bounced", detail: detail, at: now)
         let what = list.map { "list=\($0)" } ?? "name=\(name?.base ?? "-")"
         let entry = BounceHistory.Entry(
             date: BounceHistory.date(now), address: member, status: dsn, what: what, key: key)
         let outcome = try BounceHistory(spool: spool).count(
             entry, policy: policy, atOnce: classification.suppressesAtOnce, reason: classification.diagnostic ?? what)
+        let counted: String
         switch outcome {
-        case .duplicate:
-            return MarkResult(detail: "bounce \(dsn) for <\(member)> was counted before")
-        case .counted(let days):
-            return MarkResult(detail: "bounce \(dsn) for <\(member)> counted (\(days) of \(policy.days) days)")
-        case .suppressed(let note, let added):
-            log.record(
-                nil, ["to": "<\(member)>"], status: "suppressed", detail: added ? note : "already suppressed", at: now)
-            return MarkResult(detail: "bounce \(dsn) for <\(member)>: suppressed")
+        case .duplicate: counted = "counted before"
+        case .counted(let days): counted = "\(days) of \(policy.days) days"
+        case .suppressed: counted = classification.suppressesAtOnce ? "suppressed at once" : "\(policy.days) days"
         }
+        log.record(
+            logName, fields, status: "bounced",
+            detail: [detail, counted].filter { !$0.isEmpty }.joined(separator: "; "), at: now)
+        guard case .suppressed(let note, let added) = outcome else {
+            return MarkResult(detail: "bounce \(dsn) for <\(member)>: \(counted)")
+        }
+        log.record(
+            nil, ["to": "<\(member)>"], status: "suppressed", detail: added ? note : "already suppressed", at: now)
+        return MarkResult(detail: "bounce \(dsn) for <\(member)>: suppressed")
     }
 }

@@ -114,7 +114,7 @@ import Testing
         #expect(log.contains("dsn=4.4.1, orig_to=<\(Self.verp)>, status=delayed ("), "\(log)")
         #expect(log.contains("dsn=5.2.2, orig_to=<\(Self.verp)>, status=failed ("), "\(log)")
         #expect(log.contains("to=<kid@yahoo.example>, dsn=5.7.9"), "\(log)")
-        #expect(log.contains("status=refused (refused; list=S1-students@lists.example.org; 554 5.7.9"), "\(log)")
+        #expect(log.contains("status=refused (list=S1-students@lists.example.org; 554 5.7.9"), "\(log)")
     }
 
     @Test func anAutoReplyIsLoggedOnly() throws {
@@ -191,7 +191,7 @@ import Testing
         _ = try softBounce(member, on: Self.day)
         // The MTA delivers the same bounce again, on later days: the same bounce, counted once.
         let again = try softBounce(member, on: Self.day)
-        #expect(again.detail.contains("counted before"), "\(again.detail)")
+        #expect(again.detail.hasSuffix(": counted before"), "\(again.detail)")
         var bytes = try fixture("qmail-no-dsn.eml")
         bytes = Array("Message-ID: <qmail.\(Self.day.seconds).0@mx.oldco.example>\n".utf8) + bytes
         for later in 1...3 {

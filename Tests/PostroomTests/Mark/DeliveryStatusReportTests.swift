@@ -31,6 +31,10 @@ import Testing
         Expected(
             file: "exim-dsn.eml", hasReport: true, recipient: "nosuch@member.test", status: "5.1.1", kind: .address,
             atOnce: true, messageID: sentID),
+        // Exim's own failure: 5.0.0 and no diagnostic; the 550 5.1.1 of its text is the status.
+        Expected(
+            file: "exim-local-dsn.eml", hasReport: true, recipient: "nosuch@member.test", status: "5.1.1",
+            kind: .address, atOnce: true, messageID: "<trip-1@member.test>"),
         Expected(
             file: "postfix-dsn.eml", hasReport: true, recipient: "gone@member.test", status: "5.1.1", kind: .address,
             atOnce: true, messageID: "<1764666760.M654321P987Q2.mail.school.example@school.example>"),
