@@ -1,4 +1,5 @@
 import Foundation
+import PostroomCore
 import TestSupport
 import Testing
 
@@ -16,6 +17,8 @@ import Testing
         ^echo$ redirect echo@lists.example.org
         ^nobody@mailbox.test$ redirect dir1@member.test dir2@member.test
         ^closed$ list lists/S1-students nonmembers=reject
+        ^(.+)-bounces(\\+.*)?$ bounce
+        ^(S[0-9]+)-pupils$ list lists/$1-pupils posters=anyone from_rewrite=always
 
         """
 
@@ -117,6 +120,42 @@ import Testing
             #expect(Self.field("Return-path", copy) == "<head@member.test>")
             try Self.expectAliasCopy(copy, routedFor: "directors@\(domain)", of: Self.memo)
         }
+    }
+
+    @Test func aListCopyToANonexistentUserBouncesThroughEximIntoSuppress() throws {
+        let (spool, config) = try site(for: "Debian-exim")
+        try Files.write(directory.file("lists/S3-pupils"), "nosuch@member.test\nbo@member.test\n")
+        _ = try Run.program("/bin/chmod", ["a+r", directory.file("lists/S3-pupils")])
+        // member.test has no user nosuch: Exim accepts the copy, then fails it and bounces it to
+        // the copy's envelope sender, the member's VERP address, which it pipes into route.
+        let exim = try EximTestServer(
+            command: Run.binary("route"), spool: spool, config: config,
+            routers: """
+                no_such_user:
+                  driver = redirect
+                  domains = member.test
+                  local_parts = nosuch
+                  allow_fail
+                  data = :fail: 550 5.1.1 <nosuch@member.test>: no such user here
+                """)
+        try exim.submit(
+            from: "ann@member.test", to: ["S3-pupils@\(domain)"],
+            message: Self.post.replacingOccurrences(of: "S1-students@", with: "S3-pupils@"))
+        #expect(exim.status(of: "S3-pupils@\(domain)") == "delivered", "\(exim.mainLog())")
+        let sent = try Run.program(
+            "deliver", ["--once", "--spool", spool, "--config", config, "--smtp", exim.url, "--tls", "off"])
+        #expect(sent.stdout == "sent 2, deferred 0, failed 0\n", "\(sent.stderr)")
+        let verp = "S3-pupils-bounces+nosuch=member.test@\(domain)"
+        #expect(exim.status(of: "nosuch@member.test") == "bounced", "\(exim.mainLog())")
+        #expect(exim.status(of: verp) == "delivered", "\(exim.mainLog())")
+        let suppress = try SuppressFile(path: "\(spool)/suppress").read()
+        #expect(suppress.contains("nosuch@member.test"), "\(exim.mainLog())")
+        #expect(!suppress.contains("bo@member.test"))
+        let note = suppress.entries.first?.note ?? ""
+        #expect(note.contains("bounced: 5.1.1"), "\(note)")
+        let log = try Files.text("\(spool)/log")
+        #expect(log.contains("to=<nosuch@member.test>, dsn=5.1.1, orig_to=<\(verp)>, status=bounced"), "\(log)")
+        #expect(log.contains("to=<nosuch@member.test>, status=suppressed"), "\(log)")
     }
 
     /// `copy` is Exim's own trace fields, route's Delivered-To and X-Loop, then exactly what Exim

@@ -26,8 +26,11 @@ public final class EximTestServer: @unchecked Sendable {
     /// transport, with `command`, `spool` and `config` in place of route's path, `--spool` and
     /// `--config`, run as `user`, who is given `spool` (see `Files.share`). Exim gives up root
     /// for a configuration named by -C, so its own user is the only one it can run the pipe as.
+    /// `routers` come after the snippet's router, before the one that accepts everything (a
+    /// router that fails an address makes Exim bounce it).
     public convenience init(
-        command: String, spool: String, config: String = "/etc/postroom/postroom.conf", user: String = "Debian-exim"
+        command: String, spool: String, config: String = "/etc/postroom/postroom.conf", user: String = "Debian-exim",
+        routers: String = ""
     ) throws {
         try Files.share(spool, readable: [command, config], with: user)
         let snippets = try ["router", "transport"].map { name in
@@ -37,7 +40,7 @@ public final class EximTestServer: @unchecked Sendable {
                 .replacingOccurrences(of: "/etc/postroom/postroom.conf", with: config)
                 .replacingOccurrences(of: "user = postroom", with: "user = \(user)")
         }
-        try self.init(messagesPerConnection: nil, pipe: (snippets[0], snippets[1]))
+        try self.init(messagesPerConnection: nil, pipe: (snippets[0] + "\n" + routers, snippets[1]))
     }
 
     private init(messagesPerConnection: Int?, pipe: (router: String, transport: String)?) throws {

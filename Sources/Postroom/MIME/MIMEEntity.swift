@@ -21,7 +21,7 @@ public struct MIMEEntity: Sendable {
             throw .malformed(
                 what: "MIME message", location: source, reason: "\(contentType.value) has no boundary parameter")
         }
-        for (index, chunk) in Self.split(message.body, boundary: boundary).enumerated() {
+        for (index, chunk) in MIMEParts.split(message.body, boundary: boundary).enumerated() {
             let part = try MessageParser.parse(
                 chunk, source: source.map { "\($0) part \(index + 1)" }, isBodyPart: true)
             parts.append(try MIMEEntity(part, source: source, depth: depth + 1))
@@ -91,42 +91,6 @@ public struct MIMEEntity: Sendable {
     /// Every leaf, depth first.
     public var leaves: [MIMEEntity] {
         parts.isEmpty ? [self] : parts.flatMap(\.leaves)
-    }
-
-    /// The bodies between `--boundary` lines, preamble and epilogue dropped.
-    static func split(_ body: [UInt8], boundary: String) -> [[UInt8]] {
-        let delimiter = Array("--\(boundary)".utf8)
-        var chunks: [[UInt8]] = []
-        var current: [UInt8]?
-        var start = 0
-        while start < body.count {
-            var end = start
-            while end < body.count && body[end] != 10 { end += 1 }
-            var line = body[start..<end]
-            if line.last == 13 { line = line.dropLast() }
-            let next = end < body.count ? end + 1 : end
-            if line.starts(with: delimiter) {
-                let rest = line.dropFirst(delimiter.count)
-                let closing = rest.starts(with: "--".utf8)
-                let trailing = closing ? rest.dropFirst(2) : rest
-                if trailing.allSatisfy({ $0 == 32 || $0 == 9 }) {
-                    if var finished = current {
-                        // The line break before a delimiter belongs to the delimiter.
-                        if finished.last == 10 { finished.removeLast() }
-                        if finished.last == 13 { finished.removeLast() }
-                        chunks.append(finished)
-                    }
-                    if closing { return chunks }
-                    current = []
-                    start = next
-                    continue
-                }
-            }
-            current?.append(contentsOf: body[start..<next])
-            start = next
-        }
-        if let current { chunks.append(current) }
-        return chunks
     }
 }
 

@@ -49,7 +49,7 @@ public enum SevenBitDowngrade {
             }
             // Preamble and epilogue are dropped: readers ignore them, and they may be 8-bit too.
             var body: [UInt8] = []
-            for chunk in MIMEEntity.split(message.body, boundary: boundary) {
+            for chunk in MIMEParts.split(message.body, boundary: boundary) {
                 let part: Message
                 do throws(PostroomError) {
                     part = try MessageParser.parse(chunk, source: nil, isBodyPart: true)

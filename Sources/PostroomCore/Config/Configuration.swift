@@ -56,11 +56,16 @@ public struct Configuration: Sendable {
     public static let publicSuffixList = Key(
         name: "public_suffix_list", environment: nil, defaultValue: "/usr/share/publicsuffix/public_suffix_list.dat")
 
+    /// Bounces counted on this many distinct days within `bounce_window` suppress an address.
+    public static let bounceDays = Key(name: "bounce_days", environment: nil, defaultValue: "3")
+    /// How far back counted bounces are kept: a duration (`30d`).
+    public static let bounceWindow = Key(name: "bounce_window", environment: nil, defaultValue: "30d")
+
     /// Every key the file may contain.
     public static let knownKeys: [Key] = [
         spool, sendingDomains, messageIDDomain, unsubscribeURL, unsubscribeMailto, unsubscribeKeyFile, transport,
         messageSizeLimit, headerSizeLimit, rules, mailLoop, srsKeyFile, srsDomain, dnsServer, dnsTimeout,
-        dmarcLookupFailure, publicSuffixList,
+        dmarcLookupFailure, publicSuffixList, bounceDays, bounceWindow,
     ]
 
     /// Where the file is looked for when neither `--config` nor `POSTROOM_CONFIG` names one.

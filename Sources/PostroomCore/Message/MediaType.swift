@@ -109,7 +109,7 @@ public struct MediaType: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// RFC 2045 token characters.
-    static func isTokenByte(_ byte: UInt8) -> Bool {
+    package static func isTokenByte(_ byte: UInt8) -> Bool {
         byte > 32 && byte < 127 && !"()<>@,;:\\\"/[]?=".utf8.contains(byte)
     }
 

@@ -49,7 +49,7 @@ public enum TransferEncoding: String, Sendable {
     }
 
     /// ASCII without NUL or bare CR, lines within 998 octets.
-    static func isSevenBitSafe(_ text: [UInt8]) -> Bool {
+    package static func isSevenBitSafe(_ text: [UInt8]) -> Bool {
         var column = 0
         for byte in text {
             if byte >= 128 || byte == 0 || byte == 13 { return false }
