@@ -175,21 +175,9 @@ public final class DeliverStage: @unchecked Sendable {
         return removed
     }
 
-    /// `90s`, `45m`, `12h`, `30d`, or plain seconds.
+    /// `90s`, `45m`, `12h`, `30d`, or plain seconds (see `DurationText`).
     public static func duration(_ text: String) throws(PostroomError) -> Int {
-        let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
-        var digits = Substring(text)
-        var unit = 1
-        if let last = text.last, let factor = units[last] {
-            unit = factor
-            digits = text.dropLast()
-        }
-        guard let value = Int(digits), value >= 0 else {
-            throw .usage("\"\(text)\" is not a duration: use seconds or a number with s, m, h, d or w (30d)")
-        }
-        let (seconds, overflow) = value.multipliedReportingOverflow(by: unit)
-        guard !overflow else { throw .usage("\"\(text)\" is too long a duration for this machine's clock") }
-        return seconds
+        try DurationText.seconds(text)
     }
 
     /// A claimed message ready to send: its header in memory, its body left in the file

@@ -84,7 +84,7 @@ public struct ListHandler: RouteHandler {
         let rewriteFrom = try FromRewritePolicy.rewrites(settings.fromRewrite, poster: poster, context: context)
         let headers = try ListHeaders(
             message: message, list: list, settings: settings, poster: poster, rewriteFrom: rewriteFrom,
-            loopID: context.loopID, unsubscribe: try context.unsubscribe())
+            loopID: context.loopID, unsubscribe: try context.unsubscribe(), issued: context.now)
         let posterKeys = Set(poster.addresses.map(ListMembers.key))
         let body = message.body
         var copies: [RouteCopy] = []
