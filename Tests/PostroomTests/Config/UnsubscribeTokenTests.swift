@@ -147,31 +147,55 @@ import Testing
         }
     }
 
-    /// The Python in the documentation checks a token render made, and makes one mark accepts.
-    @Test func theDocumentedPythonVerifiesAndSignsTokens() throws {
-        let token = UnsubscribeToken(address: "kid@example.com", list: "s1234-students@site", issued: .now())
-        let script = """
-            import base64, hashlib, hmac, sys, time
-            key = b"secret key"
-            def unb64(s): return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
-            def b64(b): return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-            token = sys.argv[1]
-            payload, mac = (unb64(part) for part in token.split("."))
-            good = hmac.new(key, b"postroom-unsubscribe-v1\\n" + payload, hashlib.sha256).digest()[:16]
-            assert hmac.compare_digest(mac, good)
-            day, address, *scope = payload.decode().split("\\n")
-            assert 0 <= int(time.time() // 86400) - int(day) <= 180
-            print(address, scope[0] if scope else "-")
-            mine = f"{int(time.time() // 86400)}\\nada@example.org".encode()
-            print(b64(mine) + "." + b64(hmac.new(key, b"postroom-unsubscribe-v1\\n" + mine, hashlib.sha256).digest()[:16]))
-            """
-        let python = try Run.program("/usr/bin/env", ["python3", "-c", script, token.text(signedWith: Self.key)])
+    /// The Python function in postroom-mark(8), as printed, checks tokens as `verify` does, and a
+    /// token Python signs the same way passes `verify`.
+    @Test func theDocumentedPythonChecksTokens() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        let page = try String(contentsOf: root.appendingPathComponent("man/man8/postroom-mark.8"), encoding: .utf8)
+        let start = try #require(page.range(of: "import base64, hashlib, hmac, time\n"))
+        let end = try #require(page.range(of: "\n.Ed", range: start.upperBound..<page.endIndex))
+        let function = page[start.lowerBound..<end.lowerBound].replacingOccurrences(of: "\\e", with: "\\")
+        let now = Timestamp.now()
+        let cases: [(String, String)] = [
+            (Self.tokenAt(now, list: "s1234-students@site"), "('kid@example.com', 's1234-students@site')"),
+            (Self.tokenAt(now, list: nil), "('kid@example.com', None)"),
+            (Self.tokenAt(Timestamp(seconds: now.seconds - 170 * 86_400), list: nil), "('kid@example.com', None)"),
+            (Self.tokenAt(Timestamp(seconds: now.seconds - 182 * 86_400), list: nil), "None"),
+            (Self.tokenAt(Timestamp(seconds: now.seconds + 2 * 86_400), list: nil), "None"),
+            (
+                UnsubscribeToken(address: "kid@example.com", issued: now).text(
+                    signedWith: UnsubscribeKey(Array("other".utf8))), "None"
+            ),
+            ("not-a-token", "None"), ("a.b.c", "None"),
+        ]
+        let script =
+            function + """
+
+                import sys
+                for token in sys.argv[1:]:
+                    print(unsubscribe_request(token, b"secret key"))
+                mine = f"{int(time.time() // 86400)}\\nada@example.org".encode()
+                b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+                mac = hmac.new(b"secret key", b"postroom-unsubscribe-v1\\n" + mine, hashlib.sha256).digest()[:16]
+                print(b64(mine) + "." + b64(mac))
+                """
+        let python = try Run.program("/usr/bin/env", ["python3", "-c", script] + cases.map(\.0))
         #expect(python.status == 0, "\(python.stderr)")
         let lines = python.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.first == "kid@example.com s1234-students@site")
+        #expect(Array(lines.dropLast()) == cases.map(\.1))
+        // Swift agrees on each, and accepts what Python signed.
+        for (token, expected) in cases {
+            let verdict = verify(token, at: now)
+            #expect(((try? verdict.get()) != nil) == (expected != "None"), "\(token)")
+        }
         let made = try #require(lines.last)
         let verified = try UnsubscribeToken.verify(made, key: Self.key, now: .now(), lifetime: Self.lifetime).get()
         #expect(verified.address == "ada@example.org" && verified.list == nil)
+    }
+
+    static func tokenAt(_ time: Timestamp, list: String?) -> String {
+        UnsubscribeToken(address: "kid@example.com", list: list, issued: time).text(signedWith: key)
     }
 
     @Test func durationsReadAndPrint() throws {
