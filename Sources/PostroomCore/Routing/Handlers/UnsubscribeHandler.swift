@@ -46,9 +46,16 @@ public struct UnsubscribeHandler: RouteHandler {
         {
             return word
         }
-        let firstLine = message.body.split(separator: 10).lazy.map {
-            String(decoding: $0.last == 13 ? $0.dropLast() : $0, as: UTF8.self)
-        }.first { !$0.trimmingSpaces.isEmpty }
+        // Line by line up to the first that is not blank: the body may be large.
+        var firstLine: String?
+        var rest = message.body
+        while firstLine == nil, !rest.isEmpty {
+            let end = rest.firstIndex(of: 10) ?? rest.endIndex
+            let bytes = rest[..<end]
+            let line = String(decoding: bytes.last == 13 ? bytes.dropLast() : bytes, as: UTF8.self).trimmingSpaces
+            if !line.isEmpty { firstLine = line }
+            rest = end < rest.endIndex ? rest[(end + 1)...] : []
+        }
         if let firstLine, let word = lastWord(firstLine), looksLikeToken(word) { return word }
         return nil
     }
