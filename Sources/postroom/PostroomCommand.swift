@@ -10,6 +10,8 @@ struct PostroomCommand: ParsableCommand {
             The stages (expand, render, route, deliver, mark) are separate programs in \
             libexec/postroom; this command sets up and inspects the spool. See postroom(7).
             """,
-        subcommands: [InitCommand.self, StatusCommand.self, SubmitCommand.self, InspectCommand.self]
+        subcommands: [
+            InitCommand.self, StatusCommand.self, SubmitCommand.self, InspectCommand.self, SuppressCommand.self,
+        ]
     )
 }

@@ -138,8 +138,9 @@ public struct Renderer: Sendable {
         let from = try template.sender()
         try sendingDomains?.check(from: from.address)
 
+        let time = now()
         var missing = Set<String>()
-        let context = Self.context(input, unsubscribe: unsubscribe)
+        let context = Self.context(input, unsubscribe: unsubscribe, issued: time)
         let subject = try template.subject?.render(context, missing: &missing)
         let text = try template.text?.render(context, missing: &missing)
         let html = try template.html?.render(context, missing: &missing)
@@ -166,7 +167,7 @@ public struct Renderer: Sendable {
         }
 
         var message = Message()
-        try message.append("Date", MessageDate.format(now().seconds))
+        try message.append("Date", MessageDate.format(time.seconds))
         for field in template.header.fields
         where !Self.replacedFields.contains(field.name.lowercased()) && !ControlHeader.isControl(field.name) {
             try message.append(field: Self.encodingDisplayNames(field))
@@ -180,7 +181,7 @@ public struct Renderer: Sendable {
         if let subject { try message.append("Subject", subject) }
         try message.append("Message-ID", MessageID.make(for: input.name, domain: messageIDDomain ?? from.domain))
         if let unsubscribe {
-            try message.append("List-Unsubscribe", unsubscribe.header(for: input.envelopeTo))
+            try message.append("List-Unsubscribe", unsubscribe.header(for: input.envelopeTo, issued: time))
             if unsubscribe.supportsOneClick {
                 try message.append("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
             }
@@ -213,14 +214,15 @@ public struct Renderer: Sendable {
         return try HeaderWriter.field(field.name, Address.format(list))
     }
 
-    /// The template context: `user`, `recipient`, `unsubscribe_url`, then the shared
-    /// variables (dotted names nest) merged over them, so `--var user.first_name=Ada` previews.
-    static func context(_ input: RenderInput, unsubscribe: Unsubscribe?) -> [String: Any] {
+    /// The template context: `user`, `recipient`, `unsubscribe_url` (its token issued at
+    /// `time`), then the shared variables (dotted names nest) merged over them, so
+    /// `--var user.first_name=Ada` previews.
+    static func context(_ input: RenderInput, unsubscribe: Unsubscribe?, issued time: Timestamp) -> [String: Any] {
         let root = TemplateRecord([
             "user": input.recipient.templateValue ?? TemplateRecord(),
             "recipient": TemplateRecord(["email": input.envelopeTo, "name": input.toName, "copy": input.copy.rawValue]),
         ])
-        if let url = unsubscribe?.url(for: input.envelopeTo) { root.assign(url, at: ["unsubscribe_url"]) }
+        if let url = unsubscribe?.url(for: input.envelopeTo, issued: time) { root.assign(url, at: ["unsubscribe_url"]) }
         for (name, value) in input.variables {
             root.assign(value, at: name.split(separator: ".").map(String.init)[...])
         }

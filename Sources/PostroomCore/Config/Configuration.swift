@@ -29,6 +29,9 @@ public struct Configuration: Sendable {
     public static let unsubscribeMailto = Key(name: "unsubscribe_mailto", environment: nil, defaultValue: nil)
     /// The file holding the HMAC key for unsubscribe tokens (not readable by others).
     public static let unsubscribeKeyFile = Key(name: "unsubscribe_key_file", environment: nil, defaultValue: nil)
+    /// How long an unsubscribe token is honoured after its issue day (`180d`; 0: for ever).
+    public static let unsubscribeTokenLifetime = Key(
+        name: "unsubscribe_token_lifetime", environment: nil, defaultValue: "180d")
 
     /// The largest message in bytes that enters the spool or leaves it (0: no limit); Postfix's name and default.
     public static let messageSizeLimit = Key(name: "message_size_limit", environment: nil, defaultValue: "10240000")
@@ -65,7 +68,7 @@ public struct Configuration: Sendable {
     public static let knownKeys: [Key] = [
         spool, sendingDomains, messageIDDomain, unsubscribeURL, unsubscribeMailto, unsubscribeKeyFile, transport,
         messageSizeLimit, headerSizeLimit, rules, mailLoop, srsKeyFile, srsDomain, dnsServer, dnsTimeout,
-        dmarcLookupFailure, publicSuffixList, bounceDays, bounceWindow,
+        dmarcLookupFailure, publicSuffixList, bounceDays, bounceWindow, unsubscribeTokenLifetime,
     ]
 
     /// Where the file is looked for when neither `--config` nor `POSTROOM_CONFIG` names one.

@@ -1,6 +1,6 @@
-/// Durations as settings and options write them: `90s`, `45m`, `12h`, `30d`, `2w`, or plain seconds.
+/// Durations as people write them in options and `postroom.conf(5)`.
 public enum DurationText {
-    /// The number of seconds `text` stands for; a usage error names what is accepted.
+    /// The seconds in `90s`, `45m`, `12h`, `30d`, `2w`, or plain seconds; a usage error otherwise.
     public static func seconds(_ text: String) throws(PostroomError) -> Int {
         let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
         var digits = Substring(text)
@@ -15,5 +15,13 @@ public enum DurationText {
         let (seconds, overflow) = value.multipliedReportingOverflow(by: unit)
         guard !overflow else { throw .usage("\"\(text)\" is too long a duration for this machine's clock") }
         return seconds
+    }
+
+    /// `seconds` in the largest unit that divides it: `180d`, `12h`, `90s`.
+    public static func text(_ seconds: Int) -> String {
+        for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60)] where seconds != 0 && seconds % size == 0 {
+            return "\(seconds / size)\(unit)"
+        }
+        return "\(seconds)s"
     }
 }

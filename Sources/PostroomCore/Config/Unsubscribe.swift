@@ -1,21 +1,16 @@
 /// One-click unsubscribe (RFC 8058): List-Unsubscribe with a per-recipient token.
 ///
-/// The token is `base64url(HMAC-SHA256(key, lowercased address))` without padding, so the
-/// web application that receives the click can check it with the same key:
-/// `urlsafe_b64encode(hmac.new(key, address.lower().encode(), sha256).digest()).rstrip(b"=")`.
-///
-/// A list member's token is scoped to the list: `base64url(HMAC-SHA256(key, lowercased
-/// "LIST\nADDRESS"))` without padding, LIST being the list's address, so a link from one list
-/// unsubscribes from that list only:
-/// `urlsafe_b64encode(hmac.new(key, f"{list}\n{address}".lower().encode(), sha256).digest()).rstrip(b"=")`.
+/// The token (see `UnsubscribeToken`) carries the address, the list for a list member's copy,
+/// and the issue day, signed with the key in `unsubscribe_key_file`; `mark --unsubscribe TOKEN`
+/// (or the web application itself) checks it and suppresses the address: everywhere for bulk
+/// mail, for that list only for a list copy.
 public struct Unsubscribe: Sendable {
     /// The URL template with `{address}`, `{token}` and (for lists) `{list}` placeholders.
     public let urlTemplate: String?
     /// The address for `mailto:` requests.
     public let mailto: String?
-    /// The key XOR the HMAC pads (RFC 2104), prepared once: a list post makes a token per member.
-    private let innerPad: [UInt8]
-    private let outerPad: [UInt8]
+    /// The key tokens are signed with.
+    public let key: UnsubscribeKey
 
     /// Settings from parts; at least one of `urlTemplate` and `mailto` is required.
     public init(urlTemplate: String?, mailto: String?, key: [UInt8]) throws(PostroomError) {
@@ -37,11 +32,7 @@ public struct Unsubscribe: Sendable {
         }
         self.urlTemplate = urlTemplate
         self.mailto = mailto
-        // RFC 2104: a key longer than the hash's block is hashed first, then padded to the block.
-        var block = key.count > 64 ? Digest.hash(.sha256, key) : key
-        block += [UInt8](repeating: 0, count: 64 - block.count)
-        innerPad = block.map { $0 ^ 0x36 }
-        outerPad = block.map { $0 ^ 0x5c }
+        self.key = UnsubscribeKey(key)
     }
 
     /// Settings from the configuration, or nil when unsubscribe links are not configured.
@@ -58,57 +49,37 @@ public struct Unsubscribe: Sendable {
             urlTemplate: url, mailto: mailto, key: SecretFile.read(keyFile, purpose: "unsubscribe key"))
     }
 
-    /// The token for `address`.
-    public func token(for address: String) -> String {
-        Self.base64url(mac(address.lowercased().utf8))
-    }
-
-    /// The token for `address` as a member of `list` (the list's address): valid for that list only.
-    public func token(for address: String, list: String) -> String {
-        Self.base64url(mac("\(list)\n\(address)".lowercased().utf8))
+    /// The token for `address` (a member of `list`, when given, and then valid for that list
+    /// only), issued at `time`.
+    public func token(for address: String, list: String? = nil, issued time: Timestamp) -> String {
+        UnsubscribeToken(address: address, list: list, issued: time).text(signedWith: key)
     }
 
     /// The https URL for `address` (a member of `list`, when given), placeholders filled in.
-    public func url(for address: String, list: String? = nil) -> String? {
-        urlTemplate.map { fill($0, address: address, list: list) }
+    public func url(for address: String, list: String? = nil, issued time: Timestamp) -> String? {
+        urlTemplate.map { fill($0, address: address, list: list, token: token(for: address, list: list, issued: time)) }
     }
 
     /// The List-Unsubscribe value: `<https://...>, <mailto:...>`.
     ///
     /// For a list member the mailto subject is `unsubscribe ADDRESS LIST TOKEN`; otherwise
-    /// `unsubscribe ADDRESS TOKEN`.
-    public func header(for address: String, list: String? = nil) -> String {
+    /// `unsubscribe ADDRESS TOKEN`: the token, last, is what counts; the rest is for people.
+    public func header(for address: String, list: String? = nil, issued time: Timestamp) -> String {
+        let token = token(for: address, list: list, issued: time)
         var links: [String] = []
-        if let url = url(for: address, list: list) { links.append("<\(url)>") }
+        if let urlTemplate { links.append("<\(fill(urlTemplate, address: address, list: list, token: token))>") }
         if let mailto {
-            let words =
-                list.map { "\(address) \($0) \(token(for: address, list: $0))" } ?? "\(address) \(token(for: address))"
-            links.append("<mailto:\(mailto)?subject=\(Self.percentEncoded("unsubscribe \(words)"))>")
+            let words = [address] + (list.map { [$0] } ?? []) + [token]
+            let subject = Self.percentEncoded("unsubscribe " + words.joined(separator: " "))
+            links.append("<mailto:\(mailto)?subject=\(subject)>")
         }
         return links.joined(separator: ", ")
-    }
-
-    /// HMAC-SHA256 under the key (equal to `Digest.hmac`, without setting the key up each time).
-    private func mac(_ message: String.UTF8View) -> [UInt8] {
-        var inner = Digest.Hasher(.sha256)
-        inner.update(innerPad)
-        inner.update(message)
-        var outer = Digest.Hasher(.sha256)
-        outer.update(outerPad)
-        outer.update(inner.finish())
-        return outer.finish()
-    }
-
-    private static func base64url(_ digest: [UInt8]) -> String {
-        var text = Base64.encode(digest)
-        while text.hasSuffix("=") { text.removeLast() }
-        return String(text.map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 })
     }
 
     /// Whether the one-click POST header applies (only with an https URL).
     public var supportsOneClick: Bool { urlTemplate?.hasPrefix("https://") == true }
 
-    private func fill(_ template: String, address: String, list: String?) -> String {
+    private func fill(_ template: String, address: String, list: String?, token: String) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(template.utf8.count + 96)
         var rest = template.utf8[...]
@@ -120,7 +91,7 @@ public struct Unsubscribe: Sendable {
             if name.elementsEqual("address".utf8) {
                 Self.appendPercentEncoded(address, to: &out)
             } else if name.elementsEqual("token".utf8) {
-                out += (list.map { token(for: address, list: $0) } ?? token(for: address)).utf8
+                out += token.utf8
             } else if name.elementsEqual("list".utf8) {
                 if let list { Self.appendPercentEncoded(list, to: &out) }
             } else {

@@ -65,6 +65,13 @@ import Testing
 
     func jobs(_ spool: Spool) -> [String] { Files.list(spool.maildir(.expanded).path(of: .new)) }
 
+    /// Bulk mail honours only entries for all mail: an address that left one list still gets it.
+    @Test func aListScopedSuppressionDoesNotStopBulkMail() throws {
+        let (spool, expander, _) = try setUp(suppress: "g7@example.org list=s1-students@site 2026-12-02 unsubscribed\n")
+        #expect(try expander.run().map(\.description) == ["expanded 100 of 100"])
+        #expect(jobs(spool).count == 100)
+    }
+
     @Test func expandsEveryCopyAndMarksTheRequestDone() throws {
         let (spool, expander, name) = try setUp(suppress: "g7@example.org\n")
         let summaries = try expander.run()

@@ -84,13 +84,20 @@ public struct ListHandler: RouteHandler {
         let rewriteFrom = try FromRewritePolicy.rewrites(settings.fromRewrite, poster: poster, context: context)
         let headers = try ListHeaders(
             message: message, list: list, settings: settings, poster: poster, rewriteFrom: rewriteFrom,
-            loopID: context.loopID, unsubscribe: try context.unsubscribe())
+            loopID: context.loopID, unsubscribe: try context.unsubscribe(), issued: context.now)
         let posterKeys = Set(poster.addresses.map(ListMembers.key))
+        // Read once per post: members who unsubscribed from this list, or from all mail, get no copy.
+        let suppressed = try SuppressionList(path: context.spool.suppressPath)
+        var skipped = 0
         let body = message.body
         var copies: [RouteCopy] = []
         copies.reserveCapacity(members.members.count)
         for (index, member) in members.members.enumerated() {
             if !settings.sendToSelf && posterKeys.contains(ListMembers.key(member.address)) { continue }
+            if suppressed.contains(member.address, list: list) {
+                skipped += 1
+                continue
+            }
             copies.append(
                 RouteCopy(
                     destination: .outgoing,
@@ -99,10 +106,12 @@ public struct ListHandler: RouteHandler {
                     header: try headers.header(for: member.address), body: body,
                     note: "member \(index + 1) of \(settings.memberFile)"))
         }
+        let suppressedNote = skipped > 0 ? "; \(skipped) suppressed" : ""
         guard !copies.isEmpty else {
-            return .drop(reason: "the list \(settings.memberFile) has no member to send \(list)'s post to")
+            return .drop(
+                reason: "the list \(settings.memberFile) has no member to send \(list)'s post to\(suppressedNote)")
         }
-        var summary = "list \(settings.memberFile): \(copies.count) copies"
+        var summary = "list \(settings.memberFile): \(copies.count) copies" + suppressedNote
         if rewriteFrom { summary += ", From rewritten" }
         if !members.problems.isEmpty { summary += "; \(members.problems.count) unreadable lines skipped" }
         return .deliver(RoutePlan(copies: copies, summary: summary))

@@ -13,10 +13,12 @@ struct ListHeaders: Sendable {
     /// The shared fields, without the blank line that ends the header.
     let shared: [UInt8]
     private let unsubscribe: Unsubscribe?
+    /// When the members' unsubscribe tokens are issued.
+    private let issued: Timestamp
 
     init(
         message: IncomingMessage, list: String, settings: ListSettings, poster: ListPoster, rewriteFrom: Bool,
-        loopID: String, unsubscribe: Unsubscribe?
+        loopID: String, unsubscribe: Unsubscribe?, issued: Timestamp
     ) throws(PostroomError) {
         var header = message.message
         header.body = []
@@ -70,13 +72,14 @@ struct ListHeaders: Sendable {
         self.list = list
         self.shared = bytes
         self.unsubscribe = unsubscribe
+        self.issued = issued
     }
 
     /// The whole header section of `member`'s copy, ending with the blank line.
     func header(for member: String) throws(PostroomError) -> [UInt8] {
         var bytes = shared
         if let unsubscribe {
-            let value = unsubscribe.header(for: member, list: list.lowercased())
+            let value = unsubscribe.header(for: member, list: list.lowercased(), issued: issued)
             bytes.reserveCapacity(shared.count + value.utf8.count + 80)
             try Self.appendUnsubscribe(value, to: &bytes)
             if unsubscribe.supportsOneClick { bytes.append(contentsOf: Self.oneClick) }

@@ -5,12 +5,19 @@ import TestSupport
 import Testing
 
 @Suite struct ListUnsubscribeTests {
-    /// The documented formula, computed independently (swift-crypto).
-    static func expectedToken(key: String, list: String, address: String) -> String {
+    /// The fixture's clock: 1,780,000,000 s is day 20,601 since 1970.
+    static let day = 20_601
+
+    /// The documented format, computed independently (swift-crypto).
+    static func expectedToken(key: [UInt8], list: String?, address: String, day: Int = day) -> String {
+        func base64url(_ data: Data) -> String {
+            data.base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        }
+        let payload = Data(("\(day)\n\(address)" + (list.map { "\n\($0)" } ?? "")).lowercased().utf8)
         let mac = HMAC<SHA256>.authenticationCode(
-            for: Data("\(list)\n\(address)".lowercased().utf8), using: SymmetricKey(data: Data(key.utf8)))
-        return Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            for: Data("postroom-unsubscribe-v1\n".utf8) + payload, using: SymmetricKey(data: Data(key)))
+        return base64url(payload) + "." + base64url(Data(mac).prefix(16))
     }
 
     @Test func eachMemberGetsAOneClickLinkScopedToTheList() throws {
@@ -22,7 +29,8 @@ import Testing
         for copy in copies {
             let member = copy.envelope.recipients[0]
             let message = try copy.parsed()
-            let token = Self.expectedToken(key: "secret-key", list: "S1234-students@site.example", address: member)
+            let token = Self.expectedToken(
+                key: Array("secret-key".utf8), list: "S1234-students@site.example", address: member)
             let encoded = member.replacingOccurrences(of: "@", with: "%40")
             #expect(
                 message.values(of: "List-Unsubscribe") == [
@@ -39,27 +47,26 @@ import Testing
     func tokensMatchAnIndependentHMAC(keyLength: Int) throws {
         let key = (0..<keyLength).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 1) }
         let unsubscribe = try Unsubscribe(urlTemplate: "https://x/{token}", mailto: nil, key: key)
-        let mac = HMAC<SHA256>.authenticationCode(
-            for: Data("s1@site\nann@example.org".utf8), using: SymmetricKey(data: Data(key)))
-        let expected = Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        #expect(unsubscribe.token(for: "ann@example.org", list: "s1@site") == expected)
-        let plain = Digest.hmac(.sha256, key: key, message: Array("ann@example.org".utf8))
+        let time = Timestamp(seconds: Self.day * 86_400 + 86_399)
         #expect(
-            unsubscribe.token(for: "ann@example.org")
-                == Data(plain).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: ""))
+            unsubscribe.token(for: "ann@example.org", list: "s1@site", issued: time)
+                == Self.expectedToken(key: key, list: "s1@site", address: "ann@example.org"))
+        #expect(
+            unsubscribe.token(for: "ann@example.org", issued: time)
+                == Self.expectedToken(key: key, list: nil, address: "ann@example.org"))
     }
 
     @Test func theListTokenDiffersFromTheAddressTokenAndBetweenLists() throws {
         let unsubscribe = try Unsubscribe(
             urlTemplate: "https://x/{token}", mailto: nil, key: Array("secret-key".utf8))
-        let a = unsubscribe.token(for: "ann@example.org", list: "s1@site")
-        #expect(a == Self.expectedToken(key: "secret-key", list: "s1@site", address: "ann@example.org"))
-        #expect(a == unsubscribe.token(for: "ANN@example.org", list: "S1@Site"))
-        #expect(a != unsubscribe.token(for: "ann@example.org", list: "s2@site"))
-        #expect(a != unsubscribe.token(for: "ann@example.org"))
-        #expect(unsubscribe.url(for: "ann@example.org") == "https://x/\(unsubscribe.token(for: "ann@example.org"))")
+        let time = Timestamp(seconds: 1_780_000_000)
+        let a = unsubscribe.token(for: "ann@example.org", list: "s1@site", issued: time)
+        #expect(a == unsubscribe.token(for: "ANN@example.org", list: "S1@Site", issued: time))
+        #expect(a != unsubscribe.token(for: "ann@example.org", list: "s2@site", issued: time))
+        #expect(a != unsubscribe.token(for: "ann@example.org", issued: time))
+        #expect(
+            unsubscribe.url(for: "ann@example.org", issued: time)
+                == "https://x/\(unsubscribe.token(for: "ann@example.org", issued: time))")
     }
 }
 
