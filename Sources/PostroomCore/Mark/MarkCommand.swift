@@ -43,33 +43,22 @@ public struct MarkCommand {
     /// Parses `arguments` (without the program name); the envelope comes from `environment`
     /// where the options do not give it, as for `route`.
     public init(arguments: [String], environment: [String: String]) throws(PostroomError) {
-        var remaining = arguments[...]
-        while let argument = remaining.popFirst() {
-            var option = argument
-            var inline: String?
-            if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
-                option = String(argument[..<equals])
-                inline = String(argument[argument.index(after: equals)...])
-            }
-            func take() throws(PostroomError) -> String {
-                if let inline { return inline }
-                guard let next = remaining.popFirst() else { throw .usage("\(option) needs a value") }
-                return next
-            }
-            func choose(_ chosen: Mode) throws(PostroomError) {
-                if let mode, mode != chosen { throw .usage("give one of --loopback, --bounce and --unsubscribe") }
-                mode = chosen
-            }
+        var options = OptionScanner(arguments)
+        func choose(_ chosen: Mode) throws(PostroomError) {
+            if let mode, mode != chosen { throw .usage("give one of --loopback, --bounce and --unsubscribe") }
+            mode = chosen
+        }
+        while let option = options.next() {
             switch option {
-            case "--spool": spool = try take()
-            case "--config": config = try take()
-            case "--recipient": recipient = try take()
-            case "--sender": sender = try take()
+            case "--spool": spool = try options.value()
+            case "--config": config = try options.value()
+            case "--recipient": recipient = try options.value()
+            case "--sender": sender = try options.value()
             case "--loopback": try choose(.loopback)
             case "--bounce": try choose(.bounce)
-            case "--unsubscribe": try choose(.unsubscribe(token: try take()))
+            case "--unsubscribe": try choose(.unsubscribe(token: try options.value()))
             case "-h", "--help": mode = .help
-            default: throw .usage("unknown argument \"\(argument)\"")
+            default: throw options.unknown
             }
         }
         if recipient == nil { recipient = RouteCommand.recipient(from: environment) }

@@ -48,32 +48,18 @@ public struct RouteCommand {
     /// the options do not give it: Exim's pipe sets RECIPIENT (or LOCAL_PART, LOCAL_PART_SUFFIX and
     /// DOMAIN) and SENDER; Postfix's local(8) sets RECIPIENT, ORIGINAL_RECIPIENT and SENDER.
     public init(arguments: [String], environment: [String: String]) throws(PostroomError) {
-        var remaining = arguments[...]
-        func value(_ option: String) throws(PostroomError) -> String {
-            guard let next = remaining.popFirst() else { throw .usage("\(option) needs a value") }
-            return next
-        }
-        while let argument = remaining.popFirst() {
-            var option = argument
-            var inline: String?
-            if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
-                option = String(argument[..<equals])
-                inline = String(argument[argument.index(after: equals)...])
-            }
-            func take() throws(PostroomError) -> String {
-                if let inline { return inline }
-                return try value(option)
-            }
+        var options = OptionScanner(arguments)
+        while let option = options.next() {
             switch option {
-            case "--spool": spool = try take()
-            case "--config": config = try take()
-            case "--rules": rules = try take()
-            case "--recipient": recipient = try take()
-            case "--sender": sender = try take()
+            case "--spool": spool = try options.value()
+            case "--config": config = try options.value()
+            case "--rules": rules = try options.value()
+            case "--recipient": recipient = try options.value()
+            case "--sender": sender = try options.value()
             case "--check": mode = .check
-            case "--explain": mode = .explain(try take())
+            case "--explain": mode = .explain(try options.value())
             case "-h", "--help": mode = .help
-            default: throw .usage("unknown argument \"\(argument)\"")
+            default: throw options.unknown
             }
         }
         if recipient == nil {
