@@ -10,6 +10,9 @@ struct PostroomCommand: ParsableCommand {
             The stages (expand, render, route, deliver, mark) are separate programs in \
             libexec/postroom; this command sets up and inspects the spool. See postroom(7).
             """,
-        subcommands: [InitCommand.self, StatusCommand.self, SubmitCommand.self, InspectCommand.self]
+        subcommands: [
+            InitCommand.self, StatusCommand.self, SubmitCommand.self, InspectCommand.self,
+            ListCommand.self, HoldCommand.self, ReleaseCommand.self, RequeueCommand.self, DeleteCommand.self,
+        ]
     )
 }
