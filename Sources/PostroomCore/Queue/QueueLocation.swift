@@ -7,6 +7,13 @@ public struct QueueLocation: Sendable, Equatable {
     /// The file's name on disk (flags and all).
     public var name: MessageName
 
+    /// A location from parts.
+    public init(queue: Spool.Queue, folder: Maildir.Folder, name: MessageName) {
+        self.queue = queue
+        self.folder = folder
+        self.name = name
+    }
+
     /// `outgoing/new`, for messages.
     public var place: String { "\(queue.rawValue)/\(folder.rawValue)" }
 }
