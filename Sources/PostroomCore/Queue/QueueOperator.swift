@@ -48,7 +48,9 @@ public struct QueueOutcome: Sendable, Equatable {
 
 /// Carries out queue actions, each as one rename of one file, durable, with a log line.
 ///
-/// A message claimed by a running worker (a live `flock` on its file in `cur/`) is never moved
+/// The directories a batch of names changed are synced once for the batch (up to
+/// `batchSize` names); only then is each change logged and reported, so nothing is reported
+/// done that a crash could undo. A message claimed by a running worker (a live `flock` on its file in `cur/`) is never moved
 /// from under it. A message waiting in `new/` is taken by the same rename a worker would claim
 /// it with, so exactly one of the two wins; an abandoned claim in `cur/` is locked first.
 public final class QueueOperator {
@@ -58,6 +60,21 @@ public final class QueueOperator {
     public let log: SpoolLog
     private let makeRelease: () throws(PostroomError) -> HeldPostRelease
     private var loadedRelease: HeldPostRelease?
+    /// Directories changed since the last sync.
+    private var unsynced = Set<String>()
+    /// Outcomes waiting for that sync, with their log lines.
+    private var unreported: [(name: MessageName, outcome: QueueOutcome, logged: LogLine?)] = []
+    /// The log line of the change the current name made, if it made one.
+    private var change: LogLine?
+
+    /// How many names share one round of directory syncs.
+    public static let batchSize = 256
+
+    private struct LogLine {
+        var name: MessageName
+        var status: String
+        var detail: String
+    }
 
     /// An operator over `spool`; `release` is asked for (once) when a post held for a list is released.
     public init(spool: Spool, log: SpoolLog, release: @escaping () throws(PostroomError) -> HeldPostRelease) {
@@ -71,11 +88,44 @@ public final class QueueOperator {
         _ action: QueueAction, on names: [MessageName], report: (MessageName, QueueOutcome) -> Void
     ) throws(PostroomError) {
         let locations = try spool.locate(names)
-        for name in names { report(name, perform(action, on: name, at: locations[name.base])) }
+        for name in names {
+            change = nil
+            let outcome = perform(action, on: name, at: locations[name.base])
+            unreported.append((name, outcome, outcome.status == .ok ? change : nil))
+            if unreported.count >= Self.batchSize { flush(report) }
+        }
+        flush(report)
+    }
+
+    /// Syncs the directories changed, then logs and reports each outcome of the batch. A failed
+    /// sync turns the batch's changes into failures: they may not survive a crash.
+    private func flush(_ report: (MessageName, QueueOutcome) -> Void) {
+        var failure: PostroomError?
+        for directory in unsynced.sorted() where failure == nil {
+            do throws(PostroomError) {
+                try FileSystem.syncDirectory(directory)
+            } catch {
+                failure = error
+            }
+        }
+        unsynced.removeAll()
+        for var entry in unreported {
+            if let line = entry.logged {
+                if let failure {
+                    entry.outcome = QueueOutcome(
+                        failure.exitStatus,
+                        "\(line.name.base): \(line.status), but it may not survive a crash: \(failure.description)")
+                } else {
+                    log.record(line.name, status: line.status, detail: line.detail)
+                }
+            }
+            report(entry.name, entry.outcome)
+        }
+        unreported.removeAll()
     }
 
     /// Applies `action` to one message found at `location` (nil: nowhere).
-    public func perform(_ action: QueueAction, on name: MessageName, at location: QueueLocation?) -> QueueOutcome {
+    private func perform(_ action: QueueAction, on name: MessageName, at location: QueueLocation?) -> QueueOutcome {
         var location = location
         // A lost race (a worker claimed it, a worker's recovery moved it) is looked up again.
         for _ in 0..<3 {
@@ -124,8 +174,9 @@ public final class QueueOperator {
         }
     }
 
+    /// A change made, to be logged and reported once its directories are synced.
     private func done(_ location: QueueLocation, status: String, detail: String) -> QueueOutcome {
-        log.record(location.name, status: status, detail: detail)
+        change = LogLine(name: location.name, status: status, detail: detail)
         return QueueOutcome(.ok, "\(location.name.base): \(status) (\(detail))")
     }
 
@@ -195,7 +246,10 @@ public final class QueueOperator {
         ] {
             _ = fresh.remove(field.rawValue)
         }
-        try claim.replace(with: fresh.bytes, to: spool.maildir(.outgoing), folder: .new)
+        try claim.replace(with: fresh.bytes, to: spool.maildir(.outgoing), folder: .new, syncing: false)
+        changed(spool.maildir(.outgoing), .new)
+        changed(spool.maildir(location.queue), .cur)
+        if location.folder == .new { changed(spool.maildir(location.queue), .new) }
         return done(location, status: "requeued", detail: "by operator, from \(location.place), attempts reset")
     }
 
@@ -208,11 +262,11 @@ public final class QueueOperator {
                 if errno == ENOENT { return nil }
                 throw .io(operation: "delete", path: path, errno: errno)
             }
-            try FileSystem.syncDirectory(maildir.path(of: .new))
+            changed(maildir, .new)
         } else {
             guard let claim = try claim(location) else { return nil }
             try FileSystem.removeFile(claim.path)
-            try FileSystem.syncDirectory(maildir.path(of: .cur))
+            changed(maildir, .cur)
             claim.unlock()
         }
         return done(location, status: "deleted", detail: "by operator, from \(location.place)")
@@ -223,22 +277,29 @@ public final class QueueOperator {
         if location.folder == .new { try claim.release() } else { claim.unlock() }
     }
 
-    /// Moves the file unchanged into `queue`'s `new/`: one rename, both directories synced.
+    /// Moves the file unchanged into `queue`'s `new/`: one rename (the directories synced with the batch).
     private func move(_ location: QueueLocation, to queue: Spool.Queue) throws(PostroomError) -> Bool {
         let source = spool.maildir(location.queue)
         let target = spool.maildir(queue)
         guard location.folder == .new else {
             guard let claim = try claim(location) else { return false }
             try refuseToReplace(target.path(of: location.name, in: .new))
-            try claim.move(to: target, folder: .new)
+            try claim.move(to: target, folder: .new, syncing: false)
+            changed(target, .new)
+            changed(source, .cur)
             return true
         }
         let destination = target.path(of: location.name, in: .new)
         try refuseToReplace(destination)
         guard try FileSystem.rename(source.path(of: location.name, in: .new), destination) else { return false }
-        try FileSystem.syncDirectory(target.path(of: .new))
-        try FileSystem.syncDirectory(source.path(of: .new))
+        changed(target, .new)
+        changed(source, .new)
         return true
+    }
+
+    /// Notes a directory to sync before the batch is reported.
+    private func changed(_ maildir: Maildir, _ folder: Maildir.Folder) {
+        unsynced.insert(maildir.path(of: folder))
     }
 
     private func refuseToReplace(_ path: String) throws(PostroomError) {
