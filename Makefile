@@ -118,4 +118,4 @@ clean:
 # Replay one trial: POSTROOM_CRASH_REPLAY=render:17 make crash-test
 crash-test: test-deps
 	$(SWIFT) build --build-tests
-	POSTROOM_CRASH_FULL=1 $(SWIFT) test --skip-build --filter CrashHarnessTests
+	POSTROOM_CRASH_FULL=1 $(SWIFT) test --skip-build --filter 'CrashHarnessTests|QueueCrashTests|ReleaseCommandTests'

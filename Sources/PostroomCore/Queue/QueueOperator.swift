@@ -83,7 +83,8 @@ public final class QueueOperator {
         self.makeRelease = release
     }
 
-    /// Applies `action` to each name in order, calling `report` with each outcome as it happens.
+    /// Applies `action` to each name in order, calling `report` with each outcome once the batch
+    /// it belongs to is synced.
     public func perform(
         _ action: QueueAction, on names: [MessageName], report: (MessageName, QueueOutcome) -> Void
     ) throws(PostroomError) {
