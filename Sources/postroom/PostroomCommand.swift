@@ -8,10 +8,11 @@ struct PostroomCommand: ParsableCommand {
         abstract: "Mail for web applications through maildir spools.",
         discussion: """
             The stages (expand, render, route, deliver, mark) are separate programs in \
-            libexec/postroom; this command sets up and inspects the spool. See postroom(7).
+            libexec/postroom; this command sets up, inspects and manages the spool. See postroom(7).
             """,
         subcommands: [
             InitCommand.self, StatusCommand.self, SubmitCommand.self, InspectCommand.self, SuppressCommand.self,
+            ListCommand.self, HoldCommand.self, ReleaseCommand.self, RequeueCommand.self, DeleteCommand.self,
         ]
     )
 }

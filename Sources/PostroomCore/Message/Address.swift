@@ -161,7 +161,7 @@ extension String {
 
     /// The text with control characters shown as escapes (`\r`, `\n`, `\x0`), so that an
     /// error quoting hostile input stays one readable line.
-    var escapingControls: String {
+    package var escapingControls: String {
         guard unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) else { return self }
         var out = ""
         for scalar in unicodeScalars {

@@ -14,6 +14,16 @@ extension Message {
     /// stage put in front of it when it moved it to `failed/` (the reason, decoded), then
     /// why the rest does not parse. Nil when the bytes do not start with control fields.
     public static func inspection(ofUnparsable bytes: [UInt8], error: PostroomError) -> String? {
+        guard let prefix = leadingControlFields(of: bytes) else { return nil }
+        var lines = inspectionLines(prefix.fields)
+        lines.append(
+            "(\(prefix.fields.count) control fields; the message after them does not parse: \(error.description))")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The control fields a stage put in front of bytes that do not parse as a message (the
+    /// failure's reason, see `Claim.fail`), as a header; nil when the bytes do not start with any.
+    public static func leadingControlFields(of bytes: [UInt8]) -> Message? {
         var end = 0
         while end < bytes.count {
             let next = bytes[end...].firstIndex(of: 10).map { $0 + 1 } ?? bytes.count
@@ -23,11 +33,8 @@ extension Message {
             guard continues || (line.contains(UInt8(ascii: ":")) && ControlHeader.isControl(name)) else { break }
             end = next
         }
-        guard end > 0, let prefix = try? Message(parsing: Array(bytes[..<end])) else { return nil }
-        var lines = inspectionLines(prefix.fields)
-        lines.append(
-            "(\(prefix.fields.count) control fields; the message after them does not parse: \(error.description))")
-        return lines.joined(separator: "\n") + "\n"
+        guard end > 0 else { return nil }
+        return try? Message(parsing: Array(bytes[..<end]))
     }
 
     private static func inspectionLines(_ fields: [HeaderField]) -> [String] {

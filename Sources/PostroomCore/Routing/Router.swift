@@ -116,8 +116,8 @@ public struct Router {
         }
     }
 
-    /// One log line per copy published.
-    private func logCopies(_ result: FanOut.Result, copies: [RouteCopy], message: IncomingMessage, log: SpoolLog) {
+    /// One log line per copy published (also for a held post's release).
+    func logCopies(_ result: FanOut.Result, copies: [RouteCopy], message: IncomingMessage, log: SpoolLog) {
         let queues = [
             (context.spool.maildir(.outgoing).path, "queued"), (context.spool.maildir(.held).path, "held"),
         ]

@@ -58,7 +58,7 @@ public final class Claim {
     }
 
     /// Whether a live process holds the claim on the file at `path`.
-    static func isHeld(_ path: String) -> Bool {
+    package static func isHeld(_ path: String) -> Bool {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return false }
         defer { close(fd) }
