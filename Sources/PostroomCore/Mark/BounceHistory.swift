@@ -139,6 +139,15 @@ public struct BounceHistory: Sendable {
                 changed = true
                 return true
             }
+            // Already suppressed for all mail (a bounce delivered again after it suppressed, or a
+            // retry of a run killed after it wrote suppress): nothing more to count.
+            if try suppress.read().contains(entry.address) {
+                let before = lines.count
+                lines.removeAll { line in Entry(line: line[...]).map { SuppressionList.key($0.address) == key } ?? false
+                }
+                outcome = .suppressed(note: "already suppressed", added: false)
+                return changed || lines.count != before
+            }
             let mine = lines.compactMap { Entry(line: $0[...]) }.filter { SuppressionList.key($0.address) == key }
             guard !mine.contains(where: { $0.key == entry.key }) else { return changed }
             let counted = mine + [entry]

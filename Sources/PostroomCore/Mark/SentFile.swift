@@ -53,6 +53,8 @@ struct SentFile {
     /// The envelope recipient the file was sent to (`X-Postroom-Envelope-To`), if it says.
     func envelopeRecipient() -> String? {
         guard let stored = try? StoredMessage.open(path, headerLimit: 1 << 20) else { return nil }
-        return stored.header.control(.envelopeTo)
+        // Written as a path, `<a@b>`: the address alone goes into logs and suppress.
+        guard let path = stored.header.control(.envelopeTo) else { return nil }
+        return (try? AddressParser.parsePath(path))?.address ?? path
     }
 }
