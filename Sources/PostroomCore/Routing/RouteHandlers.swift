@@ -4,5 +4,6 @@ public enum RouteHandlers {
     public static let all: [any RouteHandler.Type] = [
         ListHandler.self, RedirectHandler.self, ForwardHandler.self, MaildirHandler.self, RejectHandler.self,
         SRSHandler.self,
+        LoopbackHandler.self,
     ]
 }
