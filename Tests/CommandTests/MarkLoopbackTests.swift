@@ -141,6 +141,22 @@ import Testing
         #expect(fixture.outgoing.isEmpty)
     }
 
+    @Test func statusListsWhatIsUnconfirmedUntilTheCopyComesBack() throws {
+        try place()
+        let arguments = ["status", "--spool", spool.root, "--config", fixture.config, "--unconfirmed-after"]
+        let before = try Run.program("postroom", arguments + ["0s"])
+        #expect(before.status == 0, "\(before.stderr)")
+        #expect(before.stdout.contains("unconfirmed after 0s: 1 sent message whose loopback copy has not come back"))
+        #expect(before.stdout.contains("  \(name.base):2,L  sent "))
+        #expect(try Run.program("postroom", arguments + ["1h"]).stdout.contains("unconfirmed after 1h00m: 0 sent"))
+        #expect(try mark(message(name)).status == 0)
+        let after = try Run.program("postroom", arguments + ["0s", "--json"])
+        #expect(after.stdout.contains("\"unconfirmed\": {\"after_seconds\": 0, \"count\": 0, \"messages\": []}"))
+        let wrong = try Run.program("postroom", arguments + ["soon"])
+        #expect(wrong.status == 64)
+        #expect(wrong.stderr.contains("\"soon\" is not a duration"))
+    }
+
     @Test func inputThatIsNoMessageIsRefused() throws {
         let result = try mark("this is not a message\u{0}\n")
         #expect(result.status == 65, "\(result.stderr)")
