@@ -33,13 +33,8 @@ public final class DeliverStage: @unchecked Sendable {
     public var connections = 1
     /// Retry timing.
     public var retry = RetryPolicy()
-    /// The envelope's sender when a message names none, VERP and the loopback recipient.
+    /// The envelope sender when a message names none (else From is used), VERP, the loopback recipient.
     public var envelopes = SendingEnvelope()
-    /// The envelope sender when a message names none (else From is used).
-    public var bounceAddress: String? {
-        get { envelopes.bounceAddress }
-        set { envelopes.bounceAddress = newValue }
-    }
     /// Connection failures in a row that stop the pass.
     public var maximumConnectionFailures = 5
     /// Moves to `sent/` per directory sync on each connection: a power cut (never a kill) can
