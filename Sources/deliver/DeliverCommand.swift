@@ -87,8 +87,20 @@ struct DeliverCommand: ParsableCommand {
 
     @Option(
         name: .customLong("bounce-address"),
-        help: ArgumentHelp("Envelope sender for messages that name none (else From).", valueName: "address"))
+        help: ArgumentHelp(
+            "Envelope sender for messages that name none (default: bounce_address in postroom.conf, else From).",
+            valueName: "address"))
     var bounceAddress: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Also send each message to this address in the same transaction (never in the header), "
+                + "for mark --loopback (default: loopback_address in postroom.conf).",
+            valueName: "address"))
+    var loopback: String?
+
+    @Flag(help: "Send messages from the bounce address as bounces+NAME@domain, NAME their spool name (verp = yes).")
+    var verp = false
 
     @Option(
         name: .customLong("healthcheck-url"),
@@ -130,18 +142,24 @@ struct DeliverCommand: ParsableCommand {
     func run() throws {
         try runReportingErrors("deliver") { () throws(PostroomError) in
             // Checked once here: a bad one would otherwise fail every message that needs it.
-            if let bounceAddress, let problem = Envelope.problem(in: bounceAddress) {
-                throw .usage("--bounce-address \"\(bounceAddress)\" is not an address SMTP can carry: \(problem)")
+            for (option, address) in [("--bounce-address", bounceAddress), ("--loopback", loopback)] {
+                if let address, let problem = Envelope.problem(in: address) {
+                    throw .usage("\(option) \"\(address)\" is not an address SMTP can carry: \(problem)")
+                }
             }
+            let configuration = try options.configuration()
+            let envelopes = try SendingEnvelope(
+                bounceAddress: bounceAddress, verp: verp, loopback: loopback, configuration: configuration)
             if let dryRun {
                 let bytes = dryRun == "-" ? try MessageFile.readStandardInput() : try MessageFile.read(dryRun)
                 var message = try Message(parsing: bytes, source: dryRun == "-" ? "standard input" : dryRun)
-                let envelope = try Envelope(of: message, bounceAddress: bounceAddress)
+                // A spool file's name is its file name; standard input has only its Message-ID.
+                let name = dryRun == "-" ? nil : MessageName(fileName: FileSystem.baseName(dryRun))
+                let envelope = try envelopes.envelope(of: message, name: name)
                 message.removeInternalFields()
                 OutputStream.writeAll(WireFormat.smtpTranscript(message.bytes, envelope: envelope), to: 1)
                 return
             }
-            let configuration = try options.configuration()
             let spool = try Spool.open(configuration.spool(flag: options.spool).root)
             try checkNumbers()
             guard let report = HealthCheck.Report(rawValue: healthcheckReport) else {
@@ -172,7 +190,7 @@ struct DeliverCommand: ParsableCommand {
                 stage.rate = value
             }
             let retention = try retainSent.map { (text) throws(PostroomError) in try DeliverStage.duration(text) }
-            stage.bounceAddress = bounceAddress
+            stage.envelopes = envelopes
             stage.maximumMessages = maxMessages
             guard !(watch && once) else { throw .usage("choose --once or --watch") }
             let watcher = watch ? try QueueWatcher(spool: spool) : nil

@@ -14,7 +14,8 @@ the first byte (SMTPS, port 465 style) with DIR/cert.pem; "confused" answers DAT
 instead of 354; "cleartext" offers AUTH with no STARTTLS and writes what an AUTH
 command brought to DIR/auth (what an eavesdropper would see); "seven" does not announce
 8BITMIME; "picky" answers 550 without naming the address to a RCPT whose local part
-starts with "reject"; "cap" takes two messages a connection, then answers 421 to MAIL and
+starts with "reject" ("byrecipient" and "plain" answer 451 to one starting with "defer" and 550
+to one starting with "reject"); "cap" takes two messages a connection, then answers 421 to MAIL and
 closes the connection at once (the rest of a pipelined group is never answered).
 
 Listens on PORT when given (a relay coming back where deliver expects it), else on a port the
@@ -58,9 +59,9 @@ class Handler:
             return "451 4.3.0 Mailbox temporarily unavailable, try later"
         if mode == "permfail":
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
-        if mode == "byrecipient" and address.startswith("defer"):
+        if mode in ("byrecipient", "plain") and address.startswith("defer"):
             return "451 4.3.0 Mailbox temporarily unavailable, try later"
-        if mode == "byrecipient" and address.startswith("reject"):
+        if mode in ("byrecipient", "plain") and address.startswith("reject"):
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         if mode == "picky" and address.startswith("reject"):
             return "550 5.1.1 User unknown"

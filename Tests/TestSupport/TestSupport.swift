@@ -177,7 +177,7 @@ public final class SMTPTestServer: @unchecked Sendable {
         case slow
         /// Require STARTTLS (a self-signed certificate for 127.0.0.1) and AUTH postroom / s3cret.
         case secure
-        /// Accept, without announcing PIPELINING (every other mode announces it).
+        /// Accept, without announcing PIPELINING (every other mode announces it); RCPT as `byrecipient`.
         case plain
         /// Accept messages up to 1,000 bytes (SIZE 1000).
         case small

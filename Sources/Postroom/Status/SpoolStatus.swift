@@ -25,17 +25,40 @@ public struct SpoolStatus: Sendable {
         public var total: Int { new + claimed + done }
     }
 
+    /// Sent messages whose loopback copy has not come back (flag `L` without `C`) for longer
+    /// than a threshold: mail lost after it left.
+    public struct Unconfirmed: Sendable, Equatable {
+        /// The threshold in seconds.
+        public var after: Int
+        /// The messages, oldest first: file name and seconds since the move into `sent/` (ctime).
+        public var messages: [Entry] = []
+
+        /// One unconfirmed message.
+        public struct Entry: Sendable, Equatable {
+            /// Its file name in `sent/cur/`.
+            public var fileName: String
+            /// Seconds since it was sent.
+            public var age: Int
+        }
+    }
+
     /// The counts, in queue order.
     public var queues: [QueueCounts]
+    /// Unconfirmed sent messages, when asked for.
+    public var unconfirmed: Unconfirmed?
     /// When the counts were taken.
     public var time: Timestamp
     /// The spool's root.
     public var root: String
 
-    /// Counts `spool` as it is at `now`.
-    public static func measure(_ spool: Spool, now: Timestamp = .now()) throws(PostroomError) -> SpoolStatus {
+    /// Counts `spool` as it is at `now`; with `unconfirmedAfter`, also lists the sent messages
+    /// unconfirmed for longer (one `stat(2)` for each file with `L` and without `C`).
+    public static func measure(
+        _ spool: Spool, now: Timestamp = .now(), unconfirmedAfter: Int? = nil
+    ) throws(PostroomError) -> SpoolStatus {
         try spool.validate()
         var result: [QueueCounts] = []
+        var unconfirmed = unconfirmedAfter.map { Unconfirmed(after: $0) }
         for queue in Spool.Queue.allCases {
             var counts = QueueCounts(queue: queue, due: queue == .deferred ? 0 : nil)
             var oldest: Int?
@@ -59,12 +82,22 @@ public struct SpoolStatus: Sendable {
                         if created == nil { created = info.st_ctim.tv_sec }
                     }
                     if let created { oldest = min(oldest ?? created, created) }
+                    if unconfirmed != nil, queue == .sent, folder == .cur,
+                        name.has(LoopbackConfirmation.sentFlag), !name.has(LoopbackConfirmation.confirmedFlag),
+                        let info = FileSystem.status("\(directory)/\(fileName)")
+                    {
+                        let age = max(0, now.seconds - info.st_ctim.tv_sec)
+                        if age >= unconfirmed?.after ?? 0 {
+                            unconfirmed?.messages.append(.init(fileName: fileName, age: age))
+                        }
+                    }
                 }
             }
             counts.oldestAge = oldest.map { max(0, now.seconds - $0) }
             result.append(counts)
         }
-        return SpoolStatus(queues: result, time: now, root: spool.root)
+        unconfirmed?.messages.sort { ($0.age, $1.fileName) > ($1.age, $0.fileName) }
+        return SpoolStatus(queues: result, unconfirmed: unconfirmed, time: now, root: spool.root)
     }
 
     /// A table for people.
@@ -79,8 +112,23 @@ public struct SpoolStatus: Sendable {
                     + lpad(String(counts.done), 9) + lpad(counts.due.map(String.init) ?? "-", 8) + "  "
                     + (counts.oldestAge.map(Self.duration) ?? "-"))
         }
+        if let unconfirmed {
+            let count = unconfirmed.messages.count
+            lines.append(
+                "unconfirmed after \(Self.duration(unconfirmed.after)): \(count) sent "
+                    + (count == 1 ? "message" : "messages") + " whose loopback copy has not come back")
+            for entry in unconfirmed.messages.prefix(Self.listedUnconfirmed) {
+                lines.append("  \(entry.fileName)  sent \(Self.duration(entry.age)) ago")
+            }
+            if count > Self.listedUnconfirmed {
+                lines.append("  ... and \(count - Self.listedUnconfirmed) more (--json lists them all)")
+            }
+        }
         return lines.joined(separator: "\n") + "\n"
     }
+
+    /// Unconfirmed messages the table names (the oldest); `json` has them all.
+    static let listedUnconfirmed = 20
 
     /// One JSON object for scripts: `{"spool": ..., "time": ..., "queues": {"request": {...}, ...}}`.
     public var json: String {
@@ -93,8 +141,17 @@ public struct SpoolStatus: Sendable {
             fields.append("\"oldest_age_seconds\": " + (counts.oldestAge.map(String.init) ?? "null"))
             return "    \"\(counts.queue.rawValue)\": {" + fields.joined(separator: ", ") + "}"
         }
+        var unconfirmedJSON = ""
+        if let unconfirmed {
+            let messages = unconfirmed.messages.map {
+                "\n      {\"name\": \(JSONText.quoted($0.fileName)), \"age_seconds\": \($0.age)}"
+            }
+            unconfirmedJSON =
+                ",\n  \"unconfirmed\": {\"after_seconds\": \(unconfirmed.after), \"count\": \(messages.count), "
+                + "\"messages\": [" + messages.joined(separator: ",") + (messages.isEmpty ? "]}" : "\n    ]}")
+        }
         return "{\n  \"spool\": \(JSONText.quoted(root)),\n  \"time\": \(time.seconds),\n  \"queues\": {\n"
-            + entries.joined(separator: ",\n") + "\n  }\n}\n"
+            + entries.joined(separator: ",\n") + "\n  }" + unconfirmedJSON + "\n}\n"
     }
 
     /// `45s`, `12m05s`, `3h02m`, `2d04h`.

@@ -3,7 +3,8 @@ import Synchronization
 
 /// The `deliver` stage: messages in `outgoing/` and due ones in `deferred/` go to a transport.
 ///
-/// 2xx moves the file, unchanged and keeping its name, to `sent/`; 4xx or no answer moves
+/// 2xx moves the file, unchanged and keeping its name, to `sent/` (with flag `L` when a
+/// loopback copy went with it, in the same rename); 4xx or no answer moves
 /// it to `deferred/` with the attempt count, the reply and the next attempt (also the
 /// file's mtime); 5xx or an expired lifetime moves it to `failed/` with the reply. After
 /// several connection failures in a row the pass stops, leaving the rest where it is,
@@ -32,8 +33,8 @@ public final class DeliverStage: @unchecked Sendable {
     public var connections = 1
     /// Retry timing.
     public var retry = RetryPolicy()
-    /// The envelope sender when a message names none (else From is used).
-    public var bounceAddress: String?
+    /// The envelope sender when a message names none (else From is used), VERP, the loopback recipient.
+    public var envelopes = SendingEnvelope()
     /// Connection failures in a row that stop the pass.
     public var maximumConnectionFailures = 5
     /// Moves to `sent/` per directory sync on each connection: a power cut (never a kill) can
@@ -227,7 +228,7 @@ public final class DeliverStage: @unchecked Sendable {
         guard let stored = try StoredMessage.open(claim.path, headerLimit: limits.headerSize.map { $0 + 65_536 }) else {
             return .refused(Self.oversize("header size exceeds header_size_limit \(limits.headerSize ?? 0)"))
         }
-        let envelope = try Envelope(of: stored.header, bounceAddress: bounceAddress)
+        let envelope = try envelopes.envelope(of: stored.header, name: claim.name)
         var header = stored.header
         header.removeInternalFields()
         let headerSize = header.bytes.count
@@ -252,7 +253,7 @@ public final class DeliverStage: @unchecked Sendable {
         let created = claim.name.createdAt ?? time.seconds
         var fields: KeyValuePairs<String, String> {
             switch outcome {
-            case .sent(let reply, let relay), .failed(let reply, let relay), .deferred(let reply, let relay, _):
+            case .sent(let reply, let relay, _), .failed(let reply, let relay), .deferred(let reply, let relay, _):
                 [
                     "to": envelope.recipients.map { "<\($0)>" }.joined(separator: ","), "relay": relay,
                     "delay": String(max(0, time.seconds - created)), "dsn": Self.statusCode(reply, outcome),
@@ -260,10 +261,19 @@ public final class DeliverStage: @unchecked Sendable {
             }
         }
         switch outcome {
-        case .sent(let reply, _):
-            try claim.move(to: spool.maildir(.sent), folder: .cur, syncing: false)
+        case .sent(let reply, _, let loopback):
+            // `L` says a copy is coming back: `mark --loopback` will add `C`.
+            let flagged = loopback == .sent ? claim.name.adding(LoopbackConfirmation.sentFlag) : nil
+            try claim.move(to: spool.maildir(.sent), folder: .cur, renamedTo: flagged, syncing: false)
             try syncs.add([spool.maildir(.sent).path(of: .cur), claim.maildir.path(of: .cur)])
-            log.record(claim.name, fields, status: "sent", detail: reply, echo: false)
+            var sentFields = Array(fields)
+            switch loopback {
+            case .none: break
+            case .sent: sentFields.append(("loopback", "<\(envelope.loopback ?? "")>"))
+            case .refused(let refusal):
+                sentFields.append(("loopback", "<\(envelope.loopback ?? "")> refused: \(refusal)"))
+            }
+            log.record(claim.name, fieldList: sentFields, status: "sent", detail: reply, echo: false)
             summary.sent += 1
             return false
         case .failed(let reply, let relay):

@@ -1,5 +1,6 @@
 /// Local delivery into a maildir: what `deliver` does when no mail server is configured,
-/// so the whole pipeline runs on a machine without one.
+/// so the whole pipeline runs on a machine without one. It has no loopback copy to send: an
+/// envelope's loopback recipient is ignored (nothing would route it back).
 public final class MaildirTransport: Transport {
     private let maildir: Maildir
 

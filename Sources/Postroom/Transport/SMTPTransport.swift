@@ -10,6 +10,11 @@ import Glibc
 /// connection the server closed while idle is replaced before a message is given up on. A
 /// message with several recipients is sent only when the server accepts all of them, and a
 /// refusal names the recipient it refused. Credentials require TLS unless it is turned off.
+///
+/// An envelope's loopback recipient is one more RCPT TO after the real one, in the same group.
+/// Its refusal changes nothing; a refusal of the real recipient stops the message even when
+/// the loopback was accepted (RSET, or closing the connection when DATA was already answered
+/// 354), so the loopback address never gets a message its recipient did not.
 public final class SMTPTransport: Transport {
     /// How STARTTLS is used on `smtp://` URLs.
     public enum TLSPolicy: String, Sendable, CaseIterable {
@@ -141,7 +146,7 @@ public final class SMTPTransport: Transport {
         let envelope = message.envelope
         let relay = connection.relay
         let capabilities = connection.capabilities
-        let utf8Addresses = ([envelope.sender ?? ""] + envelope.recipients).contains {
+        let utf8Addresses = ([envelope.sender ?? "", envelope.loopback ?? ""] + envelope.recipients).contains {
             $0.utf8.contains { $0 >= 0x80 }
         }
         let utf8Header = message.hasEightBitHeader
@@ -181,8 +186,10 @@ public final class SMTPTransport: Transport {
         if capabilities.eightBitMIME && content.hasEightBit { mail += " BODY=8BITMIME" }
         if utf8Addresses || utf8Header { mail += " SMTPUTF8" }
         var commands = [mail] + envelope.recipients.map { "RCPT TO:<\($0)>" }
+        if let loopback = envelope.loopback { commands.append("RCPT TO:<\(loopback)>") }
         // DATA joins the group only for one recipient: with several, a refused one must stop
-        // the message before the server waits for it.
+        // the message before the server waits for it. (The loopback does not count: a 354
+        // after a refused recipient and an accepted loopback is answered by closing.)
         if capabilities.pipelining && envelope.recipients.count == 1 { commands.append("DATA") }
         return .send(content, commands: commands)
     }
@@ -207,6 +214,8 @@ public final class SMTPTransport: Transport {
         let content: Outbound
         let commands: [String]
         var replies: [SMTPReply] = []
+        // The loopback's RCPT TO follows the real ones: MAIL FROM, RCPT TO..., RCPT TO loopback.
+        let loopbackIndex = message.envelope.loopback.map { _ in message.envelope.recipients.count + 1 }
         if let announced = connection.announced {
             // Sent with the previous message's content: only the replies are left to read.
             connection.announced = nil
@@ -221,10 +230,11 @@ public final class SMTPTransport: Transport {
                 try connection.send(Self.group(commands), what: "MAIL FROM")
                 replies = try Self.replies(to: commands, on: connection)
             } else {
-                for command in commands {
+                for (index, command) in commands.enumerated() {
                     try connection.send(command: command)
-                    replies.append(try connection.reply(to: SMTPConnection.verb(command)))
-                    if !replies[replies.count - 1].isSuccess { break }
+                    let reply = try connection.reply(to: SMTPConnection.verb(command))
+                    replies.append(reply)
+                    if !reply.isSuccess && (index != loopbackIndex || reply.closesConnection) { break }
                 }
             }
         }
@@ -235,8 +245,11 @@ public final class SMTPTransport: Transport {
         let dataInGroup = commands.last == "DATA"
         let dataAccepted = dataInGroup && replies.count == commands.count && replies[replies.count - 1].code == 354
         let envelopeReplies = dataInGroup ? replies.dropLast() : replies[...]
-        if let refused = envelopeReplies.firstIndex(where: { !$0.isSuccess }) {
-            let several = commands.filter { $0.hasPrefix("RCPT TO:") }.count > 1
+        let refusedIndex = envelopeReplies.indices.first {
+            !envelopeReplies[$0].isSuccess && ($0 != loopbackIndex || envelopeReplies[$0].closesConnection)
+        }
+        if let refused = refusedIndex {
+            let several = message.envelope.recipients.count > 1
             let refusal =
                 several ? Self.naming(envelopeReplies[refused], in: commands[refused]) : envelopeReplies[refused]
             // The server waiting for data that will not come can only be left by closing.
@@ -271,7 +284,12 @@ public final class SMTPTransport: Transport {
         }
         try connection.send(pending, what: "the message")
         let final = try connection.reply(to: "the end of the message")
-        return (outcome(of: final, relay: relay), !final.closesConnection)
+        var result = outcome(of: final, relay: relay)
+        if case .sent(let reply, let relay, _) = result, let loopbackIndex, replies.indices.contains(loopbackIndex) {
+            let answer = replies[loopbackIndex]
+            result = .sent(reply: reply, relay: relay, loopback: answer.isSuccess ? .sent : .refused(answer.text))
+        }
+        return (result, !final.closesConnection)
     }
 
     /// The replies to a pipelined group, in order, up to a 421: a server closing the

@@ -4,7 +4,9 @@ import Glibc
 /// (`/usr/sbin/sendmail -i -f SENDER -- RECIPIENT`), as Postfix, Exim and nullmailer provide.
 ///
 /// The program's exit status is read like an SMTP reply: 0 sent, 75 (EX_TEMPFAIL) or death by
-/// a signal deferred, any other status failed, with what it wrote as the reply.
+/// a signal deferred, any other status failed, with what it wrote as the reply. A loopback
+/// recipient is one more argument: the program takes or refuses the message as a whole, so
+/// when it exits 0 the loopback copy counts as sent.
 public final class SendmailTransport: Transport {
     private let program: String
 
@@ -18,7 +20,9 @@ public final class SendmailTransport: Transport {
 
     public func deliver(_ data: [UInt8], envelope: Envelope) -> DeliveryOutcome {
         let relay = "sendmail[\(program)]"
-        let arguments = [program, "-i", "-f", envelope.sender ?? "<>", "--"] + envelope.recipients
+        let arguments =
+            [program, "-i", "-f", envelope.sender ?? "<>", "--"] + envelope.recipients
+            + (envelope.loopback.map { [$0] } ?? [])
         guard let run = Self.run(arguments, input: data) else {
             return .deferred(
                 reply: "451 4.3.0 could not start \(program): \(PostroomError.describe(errno))", relay: relay,
@@ -26,7 +30,10 @@ public final class SendmailTransport: Transport {
         }
         let output = run.output.isEmpty ? "" : ": \(run.output)"
         switch run.end {
-        case .exited(0): return .sent(reply: "250 2.0.0 accepted by \(FileSystem.baseName(program))", relay: relay)
+        case .exited(0):
+            return .sent(
+                reply: "250 2.0.0 accepted by \(FileSystem.baseName(program))", relay: relay,
+                loopback: envelope.loopback == nil ? .none : .sent)
         case .exited(Sysexit.tempFail.rawValue):
             return .deferred(reply: "451 4.3.0 exit status 75\(output)", relay: relay, connectionFailed: false)
         case .exited(let status): return .failed(reply: "550 5.3.0 exit status \(status)\(output)", relay: relay)

@@ -1,11 +1,22 @@
 /// What a transport made of one message.
 public enum DeliveryOutcome: Sendable, Equatable {
-    /// Accepted: the reply (`250 2.0.0 queued as X`) and where (`host[ip]:port`).
-    case sent(reply: String, relay: String)
+    /// Accepted: the reply (`250 2.0.0 queued as X`), where (`host[ip]:port`), and what became
+    /// of the envelope's loopback recipient.
+    case sent(reply: String, relay: String, loopback: LoopbackCopy = .none)
     /// Try again later: a 4xx reply, or no answer at all (connection refused, timeout, TLS).
     case deferred(reply: String, relay: String, connectionFailed: Bool)
     /// Refused for good: a 5xx reply.
     case failed(reply: String, relay: String)
+}
+
+/// What became of an envelope's loopback recipient (`deliver --loopback`) in a sent message.
+public enum LoopbackCopy: Sendable, Equatable {
+    /// There was none, or the transport cannot send one (a maildir).
+    case none
+    /// The server took it: a copy is on its way back.
+    case sent
+    /// The server refused it (its reply); the message itself went.
+    case refused(String)
 }
 
 /// Something that hands messages on: an SMTP server, a sendmail program, a maildir.

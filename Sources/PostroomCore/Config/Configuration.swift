@@ -41,6 +41,14 @@ public struct Configuration: Sendable {
     /// Where `deliver` sends mail: `smtp://host:port`, `smtps://...`, `sendmail:PROGRAM` or `maildir:DIR`.
     public static let transport = Key(name: "transport", environment: nil, defaultValue: nil)
 
+    /// The site's bounce mailbox (`bounces@example.org`): `deliver`'s envelope sender for messages
+    /// that name none, and the base of `verp` addresses.
+    public static let bounceAddress = Key(name: "bounce_address", environment: nil, defaultValue: nil)
+    /// `yes`: `deliver` sends messages from `bounce_address` with the spool name in it (`--verp`).
+    public static let verp = Key(name: "verp", environment: nil, defaultValue: "no")
+    /// An extra envelope recipient of everything `deliver` sends, routed back to `mark --loopback`.
+    public static let loopbackAddress = Key(name: "loopback_address", environment: nil, defaultValue: nil)
+
     /// `route`'s rule table.
     public static let rules = Key(name: "rules", environment: "POSTROOM_RULES", defaultValue: nil)
     /// What `route` does with a message that looped back: `drop` (exit 0, logged) or `bounce` (exit 65).
@@ -67,8 +75,8 @@ public struct Configuration: Sendable {
     /// Every key the file may contain.
     public static let knownKeys: [Key] = [
         spool, sendingDomains, messageIDDomain, unsubscribeURL, unsubscribeMailto, unsubscribeKeyFile, transport,
-        messageSizeLimit, headerSizeLimit, rules, mailLoop, srsKeyFile, srsDomain, dnsServer, dnsTimeout,
-        dmarcLookupFailure, publicSuffixList, bounceDays, bounceWindow, unsubscribeTokenLifetime,
+        messageSizeLimit, headerSizeLimit, bounceAddress, verp, loopbackAddress, rules, mailLoop, srsKeyFile, srsDomain,
+        dnsServer, dnsTimeout, dmarcLookupFailure, publicSuffixList, bounceDays, bounceWindow, unsubscribeTokenLifetime,
     ]
 
     /// Where the file is looked for when neither `--config` nor `POSTROOM_CONFIG` names one.
@@ -112,6 +120,19 @@ public struct Configuration: Sendable {
         if let flag { return flag }
         if let variable = key.environment, let value = environment[variable], !value.isEmpty { return value }
         return fileValues[key.name] ?? key.defaultValue
+    }
+
+    /// The yes/no value of `key` (`yes`, `no`, `true`, `false`, `on`, `off`, `1`, `0`), `flag` winning.
+    public func isEnabled(_ key: Key, flag: Bool = false) throws(PostroomError) -> Bool {
+        if flag { return true }
+        let text = value(key) ?? "no"
+        switch text.lowercased() {
+        case "yes", "true", "on", "1": return true
+        case "no", "false", "off", "0": return false
+        default:
+            throw .configuration(
+                location: path.map { "\($0): \(key.name)" } ?? key.name, reason: "takes yes or no, not \"\(text)\"")
+        }
     }
 
     /// The spool these settings point at.

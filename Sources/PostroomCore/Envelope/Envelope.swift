@@ -7,6 +7,9 @@ public struct Envelope: Sendable, Equatable {
     public let sender: String?
     /// The recipients; a spool file has exactly one.
     public let recipients: [String]
+    /// An extra recipient in the same transaction whose refusal does not count:
+    /// `deliver --loopback`'s address, which gets a copy to show the message left. Never in the header.
+    public private(set) var loopback: String?
 
     /// An envelope from parts; an empty sender is the null sender. Throws when an address
     /// is not one SMTP can carry (RFC 5321 4.1.2) or there is no recipient.
@@ -26,6 +29,26 @@ public struct Envelope: Sendable, Equatable {
         }
         self.sender = sender
         self.recipients = recipients
+    }
+
+    /// This envelope with `address` as its loopback recipient; throws when SMTP cannot carry it.
+    public func addingLoopback(_ address: String) throws(PostroomError) -> Envelope {
+        if let problem = Self.problem(in: address) {
+            throw .malformed(
+                what: "envelope", location: nil,
+                reason:
+                    "the loopback address \"\(address.escapingControls)\" is not an address SMTP can carry: \(problem)")
+        }
+        var copy = self
+        copy.loopback = address
+        return copy
+    }
+
+    /// This envelope with another sender (a VERP address), the recipients kept.
+    public func replacingSender(_ sender: String?) throws(PostroomError) -> Envelope {
+        var copy = try Envelope(sender: sender, recipients: recipients)
+        copy.loopback = loopback
+        return copy
     }
 
     /// Why `address` cannot go into MAIL FROM or RCPT TO (RFC 5321 4.1.2), or nil when it can.

@@ -74,21 +74,17 @@ public struct BounceReport: MarkRecord {
     public func record(in spool: Spool, configuration: Configuration, log: SpoolLog) throws(PostroomError) -> MarkResult
     {
         let policy = try BounceHistory.Policy(configuration: configuration)
-        var file: SentFile?
-        if let name {
-            file =
-                try classification.flag.map { flag throws(PostroomError) in try SentFile.flag(flag, on: name, in: spool)
-                }
-                ?? SentFile.find(name, in: spool)
-        }
+        let file = try name.flatMap { name throws(PostroomError) in try flagSentFile(name, in: spool) }
         // Who bounced: the file's recipient is ours; a report's is trusted only for our VERP addresses.
-        let member = file?.envelopeRecipient() ?? (name == nil || nameFromAddress ? reportedMember : nil)
+        let member =
+            file.flatMap { SentFile.envelopeRecipient(ofFileAt: spool.maildir(.sent).path(of: $0, in: .cur)) }
+            ?? (name == nil || nameFromAddress ? reportedMember : nil)
         let dsn = classification.status.map(\.description) ?? "-"
         let fields: KeyValuePairs = ["to": "<\(member ?? "?")>", "dsn": dsn, "orig_to": "<\(recipient)>"]
         let detail = [
             list.map { "list=\($0)" }, classification.diagnostic, name != nil && file == nil ? "not in sent/" : nil,
         ].compactMap { $0 }.joined(separator: "; ")
-        let logName = file?.name ?? name
+        let logName = file ?? name
         guard classification.flag != nil else {
             log.record(
                 logName, fields, status: classification.kind.rawValue,
@@ -123,5 +119,20 @@ public struct BounceReport: MarkRecord {
         log.record(
             nil, ["to": "<\(member)>"], status: "suppressed", detail: added ? note : "already suppressed", at: now)
         return MarkResult(detail: "bounce \(dsn) for <\(member)>: suppressed")
+    }
+
+    /// Flags the sent file the bounce names (when the bounce warrants a flag) and returns its
+    /// name now, or nil when it is not in `sent/`.
+    private func flagSentFile(_ name: MessageName, in spool: Spool) throws(PostroomError) -> MessageName? {
+        guard let flag = classification.flag else {
+            guard case .sent(let found) = try SentFile.locate(name.base, in: spool, likelyFlags: SentFile.likelyFlags)
+            else { return nil }
+            return found
+        }
+        switch try SentFile.addFlag(flag, to: name.base, in: spool, likelyFlags: SentFile.likelyFlags) {
+        case .added(_, let flagged, _): return flagged
+        case .alreadySet(let found): return found
+        case .notSent: return nil
+        }
     }
 }

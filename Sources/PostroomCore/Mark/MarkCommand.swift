@@ -68,16 +68,17 @@ public struct MarkCommand {
     /// Runs the command with the process's arguments, environment and standard streams; returns
     /// the exit status.
     public static func main(arguments: [String], environment: [String: String]) -> Int32 {
+        // Called from an MTA (its pipe sets SENDER), a wrong command line is the site's mistake:
+        // the mail must wait, not bounce.
+        let misuse: Sysexit = environment["SENDER"] != nil ? .tempFail : .usage
         let command: MarkCommand
         do {
             command = try MarkCommand(arguments: arguments, environment: environment)
         } catch {
-            // Called from an MTA, a wrong command line is the site's mistake: the mail must wait.
-            let status: Sysexit = environment["SENDER"] != nil ? .tempFail : .usage
-            return report(error.description + "\n" + usage, status: status)
+            return report(error.description + "\n" + usage, status: misuse)
         }
         guard let mode = command.mode else {
-            return report("give --loopback, --bounce or --unsubscribe TOKEN\n" + usage, status: .usage)
+            return report("give --loopback, --bounce or --unsubscribe TOKEN\n" + usage, status: misuse)
         }
         if mode == .help {
             OutputStream.writeAll(Array(usage.utf8), to: 1)

@@ -1,60 +1,107 @@
-/// A message file in `sent/cur`, found by its spool name, and the flags `mark` sets on it.
+import Glibc
+
+/// A message sent earlier, found by its spool name alone (from a Message-ID or a VERP address),
+/// and flagged where it lies in `sent/cur/`.
 ///
-/// The name to look for comes from a VERP address or a Message-ID, without the file's
-/// flags, so the exact names it may have (every combination of the flags postroom sets) are
-/// tried first, then `sent/cur` is read for a name that differs only in case: some MTAs
-/// lowercase the local part a bounce comes back to.
-struct SentFile {
-    /// The file's name as found.
-    let name: MessageName
-    /// Its path.
-    let path: String
+/// `sent/cur/` may hold 100,000 files, so the names a file most likely has are tried first
+/// (one `stat(2)` each) and the directory is read only when they all miss; that read also takes
+/// a name that differs only in case, since some MTAs lowercase the local part a bounce comes back
+/// to. Flags are added by one rename within `sent/cur/`; a rename that finds its source gone lost
+/// a race with another `mark` or `deliver` and looks again.
+public enum SentFile {
+    /// The flag sets a file in `sent/cur/` most often has: L (loopback sent), C (confirmed),
+    /// B (bounced), W (delayed), in the combinations mark makes.
+    public static let likelyFlags = ["L", "", "CL", "BL", "B", "LW", "W", "BCL", "CLW"]
 
-    /// The flags postroom sets on files in `sent/` (L loopback sent, C confirmed, B bounced, W delayed).
-    static let knownFlags: [Character] = ["B", "C", "L", "W"]
+    /// Where a message is now.
+    public enum Place: Sendable, Equatable {
+        /// In `sent/cur/` under this name.
+        case sent(MessageName)
+        /// Still in `outgoing/`: claimed by a live `deliver` (being sent now), or not.
+        case outgoing(claimed: Bool)
+        /// In another queue (`deferred`, `failed`, `held`, ...).
+        case queue(Spool.Queue)
+        /// Nowhere in the spool (pruned from `sent/`, deleted, or never ours).
+        case gone
+    }
 
-    /// The file in `spool`'s `sent/cur` whose base name is `name`'s, or nil.
-    static func find(_ name: MessageName, in spool: Spool) -> SentFile? {
+    /// What `addFlag` did.
+    public enum FlagChange: Sendable, Equatable {
+        /// The flag was added: the file's name before and after, and its ctime before the rename
+        /// (when it arrived in `sent/`, or took its last flag), as Unix seconds with a fraction.
+        case added(from: MessageName, to: MessageName, changedAt: Double)
+        /// The file already had the flag; nothing changed.
+        case alreadySet(MessageName)
+        /// The message is not in `sent/`; nothing changed.
+        case notSent(Place)
+    }
+
+    /// Where the message named `base` is. `likelyFlags` are the flag sets tried in `sent/cur/`
+    /// before the directory is read (`["L", "", "CL"]`).
+    public static func locate(
+        _ base: String, in spool: Spool, likelyFlags: [String]
+    ) throws(PostroomError) -> Place {
         let sent = spool.maildir(.sent)
-        for subset in 0..<(1 << knownFlags.count) {
-            let flags = String(knownFlags.enumerated().filter { subset & (1 << $0.offset) != 0 }.map(\.element))
-            for candidate in [MessageName(base: name.base, flags: flags)] + (subset == 0 ? [name.withInfo()] : []) {
-                let path = sent.path(of: candidate, in: .cur)
-                if FileSystem.exists(path) { return SentFile(name: candidate, path: path) }
+        for flags in likelyFlags {
+            let name = MessageName(base: base, flags: flags).withInfo()
+            if FileSystem.exists(sent.path(of: name, in: .cur)) { return .sent(name) }
+        }
+        // Checked before sent/ is read: a deliver moving it meanwhile is then found there.
+        let outgoing = spool.maildir(.outgoing)
+        if let name = try find(base, in: outgoing.path(of: .cur)) {
+            return .outgoing(claimed: Claim.isHeld(outgoing.path(of: name, in: .cur)))
+        }
+        if let name = try find(base, in: sent.path(of: .cur)) { return .sent(name) }
+        if try find(base, in: outgoing.path(of: .new)) != nil { return .outgoing(claimed: false) }
+        for queue in [Spool.Queue.deferred, .failed, .held, .sent] {
+            for folder in [Maildir.Folder.new, .cur] where !(queue == .sent && folder == .cur) {
+                if try find(base, in: spool.maildir(queue).path(of: folder)) != nil { return .queue(queue) }
             }
         }
-        let wanted = name.base.lowercased()
-        for fileName in sent.names(in: .cur) {
-            let found = MessageName(fileName: fileName)
-            if found.base.lowercased() == wanted {
-                return SentFile(name: found, path: sent.path(of: found, in: .cur))
-            }
-        }
-        return nil
+        return .gone
     }
 
-    /// Sets `flag` on the file by one rename within `sent/cur`. A lost race (another `mark`
-    /// renamed it first) finds the file again and retries. Returns the file as it now is, or
-    /// nil when it is gone.
-    static func flag(_ flag: Character, on name: MessageName, in spool: Spool) throws(PostroomError) -> SentFile? {
-        for _ in 0..<8 {
-            guard let file = find(name, in: spool) else { return nil }
-            if file.name.has(flag) { return file }
-            let flagged = file.name.adding(flag)
-            let target = spool.maildir(.sent).path(of: flagged, in: .cur)
-            if try FileSystem.rename(file.path, target) {
-                try FileSystem.syncDirectory(spool.maildir(.sent).path(of: .cur))
-                return SentFile(name: flagged, path: target)
-            }
+    /// Adds `flag` to the message named `base` in `sent/cur/` with one rename, and syncs the
+    /// directory (the change survives a power cut once this returns).
+    public static func addFlag(
+        _ flag: Character, to base: String, in spool: Spool, likelyFlags: [String]
+    ) throws(PostroomError) -> FlagChange {
+        let directory = spool.maildir(.sent).path(of: .cur)
+        // Each lost race means another process renamed the file; a few in a row is already odd.
+        for _ in 0..<16 {
+            let place = try locate(base, in: spool, likelyFlags: likelyFlags)
+            guard case .sent(let name) = place else { return .notSent(place) }
+            if name.has(flag) { return .alreadySet(name) }
+            let path = "\(directory)/\(name.fileName)"
+            guard let info = FileSystem.status(path) else { continue }
+            let flagged = name.adding(flag)
+            guard try FileSystem.rename(path, "\(directory)/\(flagged.fileName)") else { continue }
+            try FileSystem.syncDirectory(directory)
+            let changedAt = Double(info.st_ctim.tv_sec) + Double(info.st_ctim.tv_nsec) / 1e9
+            return .added(from: name, to: flagged, changedAt: changedAt)
         }
-        throw .temporary("\(name.base) in sent/cur kept being renamed by others; try again")
+        throw .temporary("\(base) in \(directory) kept changing its name while flag \(flag) was being added")
     }
 
-    /// The envelope recipient the file was sent to (`X-Postroom-Envelope-To`), if it says.
-    func envelopeRecipient() -> String? {
-        guard let stored = try? StoredMessage.open(path, headerLimit: 1 << 20) else { return nil }
+    /// The name of the file for `base` in `directory`, by reading the directory: the exact base,
+    /// else one that differs only in case.
+    private static func find(_ base: String, in directory: String) throws(PostroomError) -> MessageName? {
+        let folded = base.lowercased()
+        var caseless: MessageName?
+        for fileName in try DirectoryStream(path: directory).checked() {
+            let name = MessageName(fileName: fileName)
+            if name.base == base { return name }
+            if caseless == nil, name.base.count == base.count, name.base.lowercased() == folded { caseless = name }
+        }
+        return caseless
+    }
+
+    /// The envelope recipient of the file at `path` (`X-Postroom-Envelope-To`), if it says.
+    public static func envelopeRecipient(ofFileAt path: String) -> String? {
+        guard let stored = try? StoredMessage.open(path, headerLimit: 1 << 20),
+            let recipient = stored.header.control(.envelopeTo)
+        else { return nil }
         // Written as a path, `<a@b>`: the address alone goes into logs and suppress.
-        guard let path = stored.header.control(.envelopeTo) else { return nil }
-        return (try? AddressParser.parsePath(path))?.address ?? path
+        return (try? AddressParser.parsePath(recipient))?.address ?? recipient
     }
 }

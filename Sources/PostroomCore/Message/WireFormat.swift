@@ -98,6 +98,7 @@ public enum WireFormat {
     public static func smtpTranscript(_ data: [UInt8], envelope: Envelope) -> [UInt8] {
         var out = Array("MAIL FROM:<\(envelope.sender ?? "")>\r\n".utf8)
         for recipient in envelope.recipients { out += Array("RCPT TO:<\(recipient)>\r\n".utf8) }
+        if let loopback = envelope.loopback { out += Array("RCPT TO:<\(loopback)>\r\n".utf8) }
         out += Array("DATA\r\n".utf8)
         out += smtpData(data)
         return out

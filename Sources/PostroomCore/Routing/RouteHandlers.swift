@@ -3,6 +3,6 @@ public enum RouteHandlers {
     /// Every handler, by the name used in the table.
     public static let all: [any RouteHandler.Type] = [
         ListHandler.self, RedirectHandler.self, ForwardHandler.self, MaildirHandler.self, RejectHandler.self,
-        SRSHandler.self, BounceHandler.self, UnsubscribeHandler.self,
+        SRSHandler.self, BounceHandler.self, UnsubscribeHandler.self, LoopbackHandler.self,
     ]
 }

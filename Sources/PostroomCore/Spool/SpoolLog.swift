@@ -51,6 +51,14 @@ public final class SpoolLog: @unchecked Sendable {
         _ name: MessageName?, _ fields: KeyValuePairs<String, String> = [:], status: String? = nil,
         detail: String? = nil, at time: Timestamp = .now(), echo: Bool? = nil
     ) {
+        record(name, fieldList: Array(fields), status: status, detail: detail, at: time, echo: echo)
+    }
+
+    /// `record` with fields chosen at run time.
+    public func record(
+        _ name: MessageName?, fieldList fields: [(key: String, value: String)], status: String? = nil,
+        detail: String? = nil, at time: Timestamp = .now(), echo: Bool? = nil
+    ) {
         var line = "\(Self.isoTime(time)) \(host) \(program)[\(processID)]: "
         if let name { line += "\(name.base): " }
         var parts: [String] = fields.map { "\($0.key)=\($0.value)" }

@@ -17,7 +17,7 @@ import Testing
 
     func reply(_ outcome: DeliveryOutcome) -> String {
         switch outcome {
-        case .sent(let reply, _), .failed(let reply, _), .deferred(let reply, _, _): reply
+        case .sent(let reply, _, _), .failed(let reply, _), .deferred(let reply, _, _): reply
         }
     }
 
