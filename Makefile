@@ -86,7 +86,7 @@ test: test-deps
 # route and mark ship as static executables (release builds; see Package.swift): their process
 # tests run again on those binaries, the crash tests with strace killing at each step (no shim
 # can be preloaded into a static executable).
-STATIC_SUITES = Route(Crash|ExitCode|Delivery|Retry|Check|Corpus|ListCommand|Sender|DMARC|SRS|MTAIntegration)|(Exim|Postfix|Procmail)Pipe|Mark
+STATIC_SUITES = Route(?!Limit)|ScopedSuppression|(Exim|Postfix|Procmail)Pipe|Mark
 test-static: test-deps
 	$(SWIFT) build -c release --product route
 	$(SWIFT) build -c release --product mark
