@@ -14,23 +14,8 @@ runs=${STARTUP_RUNS:-300}
 dir=$(mktemp -d "${BENCH_DIR:-/tmp}/postroom-startup.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 
-echo 'int main(void) { return 0; }' > "$dir/true.c"
-gcc -O2 -o "$dir/true" "$dir/true.c"
-cat > "$dir/stdin-from.c" <<'C'
-#include <fcntl.h>
-#include <stdio.h>
-#include <unistd.h>
-/* stdin-from FILE PROGRAM [ARG...]: PROGRAM with FILE as its standard input. */
-int main(int argc, char **argv) {
-  if (argc < 3) return 64;
-  int fd = open(argv[1], O_RDONLY);
-  if (fd < 0 || dup2(fd, 0) < 0) { perror(argv[1]); return 66; }
-  execv(argv[2], argv + 2);
-  perror(argv[2]);
-  return 71;
-}
-C
-gcc -O2 -static -o "$dir/stdin-from" "$dir/stdin-from.c"
+source bench/startup-tools.bash
+build_startup_tools "$dir"
 # The floor for any durable delivery: a C program that copies stdin into tmp/, fdatasyncs it,
 # renames it into new/ and fsyncs new/ (a maildir delivery; route also keeps a retry record).
 cat > "$dir/durable.c" <<'C'
