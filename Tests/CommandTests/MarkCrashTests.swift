@@ -69,23 +69,13 @@ import Testing
         let cleanProblems = try Self.violations(probe)
         #expect(cleanProblems.isEmpty, "a clean run: \(cleanProblems)")
         #expect(steps.count >= 8, "the harness saw \(steps): a flag, two files replaced, log lines")
-        var failures: [String] = []
-        for trial in CrashHarness.trials("mark-bounce", count: steps.count, shortStride: 1) {
-            let spool = Spool(root: directory.file("bounce-\(trial)"))
-            try CrashHarness.copy(template.root, to: spool.root)
-            let config = directory.file("bounce-\(trial).conf")
-            try Files.write(config, "spool = \(spool.root)\n")
-            let command = try bounceCommand(spool, config: config)
-            let (result, lastStep) = try CrashHarness.run(command, killedAt: trial, in: directory.path)
-            let retry = try Run.program(
-                "mark", command.arguments, input: command.input, environment: command.environment)
-            var problems = try Self.violations(spool)
-            if retry.status != 0 { problems.append("the retry exited \(retry.status): \(retry.stderr)") }
-            if result.status != 137 && result.status != 0 { problems.append("the killed run exited \(result.status)") }
-            if !problems.isEmpty {
-                failures.append("mark-bounce:\(trial) (killed at \(lastStep)): " + problems.joined(separator: "; "))
-            }
-        }
+        let failures = try CrashHarness.killAtEachStep(
+            "mark-bounce", steps: steps.count, shortStride: 1, template: template, in: directory.path,
+            command: { spool in
+                let config = directory.file("\(spool.root.split(separator: "/").last ?? "spool").conf")
+                try Files.write(config, "spool = \(spool.root)\n")
+                return try bounceCommand(spool, config: config)
+            }, check: Self.violations)
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
     }
 

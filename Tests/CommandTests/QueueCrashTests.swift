@@ -84,20 +84,9 @@ import Testing
         let cleanProblems = try check(probe)
         #expect(cleanProblems.isEmpty, "a clean run: \(cleanProblems)")
         #expect(steps.count > 5, "the shim saw \(steps.count) steps: is libCrashPoint.so built?")
-        var failures: [String] = []
-        for trial in CrashHarness.trials(command, count: steps.count, shortStride: 3) {
-            let spool = Spool(root: directory.file("\(command)-\(trial)"))
-            try CrashHarness.copy(template.root, to: spool.root)
-            let (result, lastStep) = try CrashHarness.run(run(spool), killedAt: trial, in: directory.path)
-            let again = try Run.program("postroom", run(spool).arguments)
-            var problems = try check(spool)
-            if again.status != 0 { problems.append("run again, it exited \(again.status): \(again.stderr)") }
-            if result.status != 137 && result.status != 0 { problems.append("the killed run exited \(result.status)") }
-            if !problems.isEmpty {
-                failures.append("\(command):\(trial) (killed at \(lastStep)): " + problems.joined(separator: "; "))
-            }
-            try? FileManager.default.removeItem(atPath: spool.root)
-        }
+        let failures = try CrashHarness.killAtEachStep(
+            command, steps: steps.count, shortStride: 3, template: template, in: directory.path, command: run,
+            check: check)
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
     }
 }

@@ -129,21 +129,9 @@ import Testing
         let cleanProblems = try Self.violations(probe)
         #expect(cleanProblems.isEmpty, "a clean run: \(cleanProblems)")
         #expect(steps.count > 80, "the shim saw \(steps.count) steps: is libCrashPoint.so built?")
-        var failures: [String] = []
-        for trial in CrashHarness.trials("release", count: steps.count, shortStride: 7) {
-            let spool = Spool(root: directory.file("release-\(trial)"))
-            try CrashHarness.copy(template.root, to: spool.root)
-            let (result, lastStep) = try CrashHarness.run(
-                release(spool, rules, name), killedAt: trial, in: directory.path)
-            let again = try Run.program("postroom", release(spool, rules, name).arguments)
-            var problems = try Self.violations(spool)
-            if again.status != 0 { problems.append("the second release exited \(again.status): \(again.stderr)") }
-            if result.status != 137 && result.status != 0 { problems.append("the killed run exited \(result.status)") }
-            if !problems.isEmpty {
-                failures.append("release:\(trial) (killed at \(lastStep)): " + problems.joined(separator: "; "))
-            }
-            try? FileManager.default.removeItem(atPath: spool.root)
-        }
+        let failures = try CrashHarness.killAtEachStep(
+            "release", steps: steps.count, shortStride: 7, template: template, in: directory.path,
+            command: { release($0, rules, name) }, check: Self.violations)
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
     }
 }

@@ -82,24 +82,9 @@ import Testing
         let cleanProblems = try Self.violations(probe)
         #expect(cleanProblems.isEmpty, "a clean run: \(cleanProblems)")
         #expect(steps.count > 200, "the shim saw \(steps.count) steps: is libCrashPoint.so built?")
-        var failures: [String] = []
-        for trial in CrashHarness.trials(scenario, count: steps.count, shortStride: 17) {
-            let spool = Spool(root: directory.file("\(scenario)-\(trial)"))
-            try CrashHarness.copy(template.root, to: spool.root)
-            let (result, lastStep) = try CrashHarness.run(
-                route(spool, rules: rules), killedAt: trial, in: directory.path)
-            // The MTA saw no exit 0 (or did, when the kill came after the last step): it retries.
-            let retry = try Run.program(
-                "route", route(spool, rules: rules).arguments, input: Self.post,
-                environment: ["SENDER": "poster@example.net"])
-            var problems = try Self.violations(spool)
-            if retry.status != 0 { problems.append("the retry exited \(retry.status): \(retry.stderr)") }
-            if result.status != 137 && result.status != 0 { problems.append("the killed run exited \(result.status)") }
-            if !problems.isEmpty {
-                failures.append("\(scenario):\(trial) (killed at \(lastStep)): " + problems.joined(separator: "; "))
-            }
-            try? FileManager.default.removeItem(atPath: spool.root)
-        }
+        let failures = try CrashHarness.killAtEachStep(
+            scenario, steps: steps.count, shortStride: 17, template: template, in: directory.path,
+            command: { route($0, rules: rules) }, check: Self.violations)
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
     }
 

@@ -85,6 +85,32 @@ public enum CrashHarness {
         return (result, lines.last.map(String.init) ?? "no step")
     }
 
+    /// The crash test every stage gets: for each trial step (see `trials`), a copy of the spool
+    /// at `template`, `command` on it killed just before that step, then run again whole (the
+    /// MTA's or the operator's retry), and `check` on what is left. Returns one line per trial
+    /// that went wrong, naming the step.
+    public static func killAtEachStep(
+        _ scenario: String, steps count: Int, shortStride: Int, template: Spool, in directory: String,
+        command: (Spool) throws -> Command, check: (Spool) throws -> [String]
+    ) throws -> [String] {
+        var failures: [String] = []
+        for trial in trials(scenario, count: count, shortStride: shortStride) {
+            let spool = Spool(root: directory + "/\(scenario)-\(trial)")
+            try copy(template.root, to: spool.root)
+            let run = try command(spool)
+            let (result, lastStep) = try self.run(run, killedAt: trial, in: directory)
+            let again = try Run.program(run.program, run.arguments, input: run.input, environment: run.environment)
+            var problems = try check(spool)
+            if again.status != 0 { problems.append("run again, it exited \(again.status): \(again.stderr)") }
+            if result.status != 137 && result.status != 0 { problems.append("the killed run exited \(result.status)") }
+            if !problems.isEmpty {
+                failures.append("\(scenario):\(trial) (killed at \(lastStep)): " + problems.joined(separator: "; "))
+            }
+            try? FileManager.default.removeItem(atPath: spool.root)
+        }
+        return failures
+    }
+
     /// Starts `command` frozen (SIGSTOP) just before its `step`th step and returns once it is
     /// frozen or has exited: the process, to be killed by the caller, or nil if it finished first.
     public static func start(_ command: Command, frozenAt step: Int, in directory: String) throws -> FrozenProcess? {
