@@ -30,7 +30,7 @@ public struct SpoolStatus: Sendable {
     public struct Unconfirmed: Sendable, Equatable {
         /// The threshold in seconds.
         public var after: Int
-        /// The messages, oldest first: file name and seconds since the move into `sent/` (ctime).
+        /// The messages, oldest first: file name and seconds since it was sent (mtime).
         public var messages: [Entry] = []
 
         /// One unconfirmed message.
@@ -86,7 +86,8 @@ public struct SpoolStatus: Sendable {
                         name.has(LoopbackConfirmation.sentFlag), !name.has(LoopbackConfirmation.confirmedFlag),
                         let info = FileSystem.status("\(directory)/\(fileName)")
                     {
-                        let age = max(0, now.seconds - info.st_ctim.tv_sec)
+                        // deliver set the mtime when it sent the message; flags change only the ctime.
+                        let age = max(0, now.seconds - info.st_mtim.tv_sec)
                         if age >= unconfirmed?.after ?? 0 {
                             unconfirmed?.messages.append(.init(fileName: fileName, age: age))
                         }

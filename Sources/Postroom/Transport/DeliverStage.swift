@@ -155,7 +155,7 @@ public final class DeliverStage: @unchecked Sendable {
     }
 
     /// Removes records from `sent/` that arrived there more than `age` seconds ago
-    /// (by ctime, which the move into `sent/` sets). `failed/` is never pruned.
+    /// (by mtime, which deliver sets to the time it sent them). `failed/` is never pruned.
     @discardableResult
     public func pruneSent(olderThan age: Int) throws(PostroomError) -> Int {
         let directory = spool.maildir(.sent).path(of: .cur)
@@ -163,7 +163,7 @@ public final class DeliverStage: @unchecked Sendable {
         var removed = 0
         for fileName in try DirectoryStream(path: directory).checked() {
             let path = directory + "/" + fileName
-            guard let info = FileSystem.status(path), info.st_ctim.tv_sec <= limit else { continue }
+            guard let info = FileSystem.status(path), info.st_mtim.tv_sec <= limit else { continue }
             try FileSystem.removeFile(path)
             removed += 1
         }
@@ -264,6 +264,8 @@ public final class DeliverStage: @unchecked Sendable {
         case .sent(let reply, _, let loopback):
             // `L` says a copy is coming back: `mark --loopback` will add `C`.
             let flagged = loopback == .sent ? claim.name.adding(LoopbackConfirmation.sentFlag) : nil
+            // The mtime is the time it was sent from now on (mark's flags change the ctime).
+            try claim.stampSentTime()
             try claim.move(to: spool.maildir(.sent), folder: .cur, renamedTo: flagged, syncing: false)
             try syncs.add([spool.maildir(.sent).path(of: .cur), claim.maildir.path(of: .cur)])
             var sentFields = Array(fields)

@@ -7,7 +7,10 @@
 /// - anything else (a plain `bounces@site`): the original Message-ID in the report names the
 ///   file, when postroom made it; the member is that file's envelope recipient. A report
 ///   matched to nothing of ours is logged and not counted: anyone can write a report naming
-///   any address.
+///   any address. So is one for `bounces+NAME@` whose file is not in `sent/`, and anything not
+///   sent by a mail system (mail systems send bounces from the null sender `<>`, a few from
+///   MAILER-DAEMON or postmaster): a person who writes "550 5.1.1" to a VERP address suppresses
+///   no one.
 ///
 /// Recording sets `B` (permanent) or `W` (delay) on the file in `sent/cur`, writes a log line
 /// with the class, status and diagnostic, and for a bounce that counts against the address
@@ -30,6 +33,8 @@ public struct BounceReport: MarkRecord {
     /// The time it is recorded at.
     public let now: Timestamp
     private let nameFromAddress: Bool
+    /// Whether it came from a mail system: the null sender, MAILER-DAEMON or postmaster.
+    private let fromMailSystem: Bool
 
     /// Reads the bounce in `message`; `now` dates the history line.
     public init(message: IncomingMessage, configuration: Configuration, now: Timestamp = .now()) throws(PostroomError) {
@@ -38,6 +43,8 @@ public struct BounceReport: MarkRecord {
             message: message.message, report: report, nullSender: message.sender == nil)
         recipient = message.recipient
         self.now = now
+        let senderLocal = message.sender.map { IncomingMessage.split($0).local.lowercased() }
+        fromMailSystem = senderLocal.map { ["mailer-daemon", "postmaster", "mail-daemon"].contains($0) } ?? true
         let final = report.recipient?.finalRecipient ?? report.failedRecipients.first
         if let name = VERP.message(in: message.recipient) {
             self.name = name
@@ -74,11 +81,19 @@ public struct BounceReport: MarkRecord {
     public func record(in spool: Spool, configuration: Configuration, log: SpoolLog) throws(PostroomError) -> MarkResult
     {
         let policy = try BounceHistory.Policy(configuration: configuration)
+        guard fromMailSystem else {
+            log.record(
+                nil, ["orig_to": "<\(recipient)>"], status: "ignored",
+                detail: "not from a mail system (bounces come from <>): not a bounce", at: now)
+            return MarkResult(detail: "a message to <\(recipient)> not from a mail system: nothing recorded")
+        }
         let file = try name.flatMap { name throws(PostroomError) in try flagSentFile(name, in: spool) }
-        // Who bounced: the file's recipient is ours; a report's is trusted only for our VERP addresses.
+        // Who bounced: the file's recipient is ours (the report's only when the file does not say);
+        // a list's VERP address names its member. A name whose file is gone names no one.
         let member =
-            file.flatMap { SentFile.envelopeRecipient(ofFileAt: spool.maildir(.sent).path(of: $0, in: .cur)) }
-            ?? (name == nil || nameFromAddress ? reportedMember : nil)
+            file.map {
+                SentFile.envelopeRecipient(ofFileAt: spool.maildir(.sent).path(of: $0, in: .cur)) ?? reportedMember
+            } ?? (list != nil ? reportedMember : nil)
         let dsn = classification.status.map(\.description) ?? "-"
         let fields: KeyValuePairs = ["to": "<\(member ?? "?")>", "dsn": dsn, "orig_to": "<\(recipient)>"]
         let detail = [

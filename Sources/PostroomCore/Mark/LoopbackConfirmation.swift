@@ -65,8 +65,8 @@ public struct LoopbackConfirmation: MarkRecord {
         let change = try SentFile.addFlag(
             Self.confirmedFlag, to: name.base, in: spool, likelyFlags: Self.likelyFlags)
         switch change {
-        case .added(_, let flagged, let changedAt):
-            let delay = max(0, Timestamp.now().interval - changedAt)
+        case .added(_, let flagged, let sentAt):
+            let delay = max(0, Timestamp.now().interval - sentAt)
             let text = Self.seconds(delay)
             let to = Self.recipient(of: spool.maildir(.sent).path(of: flagged, in: .cur))
             log.record(name, ["to": to, "delay": text], status: "confirmed", detail: "loopback after \(text)s")

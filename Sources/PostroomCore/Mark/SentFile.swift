@@ -27,9 +27,9 @@ public enum SentFile {
 
     /// What `addFlag` did.
     public enum FlagChange: Sendable, Equatable {
-        /// The flag was added: the file's name before and after, and its ctime before the rename
-        /// (when it arrived in `sent/`, or took its last flag), as Unix seconds with a fraction.
-        case added(from: MessageName, to: MessageName, changedAt: Double)
+        /// The flag was added: the file's name before and after, and its mtime (when `deliver`
+        /// sent it), as Unix seconds with a fraction.
+        case added(from: MessageName, to: MessageName, sentAt: Double)
         /// The file already had the flag; nothing changed.
         case alreadySet(MessageName)
         /// The message is not in `sent/`; nothing changed.
@@ -77,8 +77,8 @@ public enum SentFile {
             let flagged = name.adding(flag)
             guard try FileSystem.rename(path, "\(directory)/\(flagged.fileName)") else { continue }
             try FileSystem.syncDirectory(directory)
-            let changedAt = Double(info.st_ctim.tv_sec) + Double(info.st_ctim.tv_nsec) / 1e9
-            return .added(from: name, to: flagged, changedAt: changedAt)
+            let sentAt = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+            return .added(from: name, to: flagged, sentAt: sentAt)
         }
         throw .temporary("\(base) in \(directory) kept changing its name while flag \(flag) was being added")
     }

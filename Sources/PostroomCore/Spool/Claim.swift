@@ -141,6 +141,13 @@ public final class Claim {
         if let current = FileSystem.status(fd: replacement) { info = current }
     }
 
+    /// Sets the claimed file's modification time to now. `deliver` does this just before it moves
+    /// a message into `sent/`, so the mtime says when it was sent: flags added later (by a
+    /// rename) change the ctime, never the mtime.
+    public func stampSentTime() throws(PostroomError) {
+        try FileSystem.stampModificationTime(fd, path: path)
+    }
+
     /// Adds a flag to the claimed file's name, keeping the claim (the lock follows the file).
     public func addFlag(_ flag: Character) throws(PostroomError) {
         let flagged = name.adding(flag)

@@ -167,6 +167,13 @@ package enum FileSystem {
     /// `UTIME_OMIT` from <sys/stat.h>, which Swift does not import.
     private static let utimeOmit = (1 << 30) - 2
 
+    /// Sets a file's modification time to now: when a message moves into `sent/`, the time it
+    /// was sent (renames keep it, where they change the ctime).
+    static func stampModificationTime(_ fd: Int32, path: String) throws(PostroomError) {
+        var times = [timespec(tv_sec: 0, tv_nsec: utimeOmit), timespec(tv_sec: 0, tv_nsec: (1 << 30) - 1)]
+        if futimens(fd, &times) != 0 { throw .io(operation: "set the time of", path: path, errno: errno) }
+    }
+
     /// Sets a file's modification time, which deferred/ uses as the next-attempt time.
     static func setModificationTime(_ fd: Int32, seconds: Int, path: String) throws(PostroomError) {
         var times = [timespec(tv_sec: 0, tv_nsec: utimeOmit), timespec(tv_sec: seconds, tv_nsec: 0)]

@@ -29,10 +29,11 @@ import Testing
     }
 
     func record(
-        _ bytes: [UInt8], to recipient: String, at time: Timestamp = day, config: String = ""
+        _ bytes: [UInt8], to recipient: String, at time: Timestamp = day, config: String = "",
+        from sender: String? = nil
     ) throws -> (BounceReport, MarkResult) {
         let configuration = try Configuration(text: config)
-        let message = try IncomingMessage(bytes: bytes, recipient: recipient, sender: nil, limits: .none)
+        let message = try IncomingMessage(bytes: bytes, recipient: recipient, sender: sender, limits: .none)
         let report = try BounceReport(message: message, configuration: configuration, now: time)
         let log = try SpoolLog(path: try spool().logPath, program: "test", echo: false)
         return (report, try report.record(in: try spool(), configuration: configuration, log: log))
@@ -209,5 +210,29 @@ import Testing
         _ = try record(try fixture("exim-dsn.eml"), to: Self.verp)
         #expect(try suppressed().count == 1)
         #expect(try log().contains("status=suppressed (already suppressed)"))
+    }
+
+    /// Anyone can send a "bounce": only one about a message of ours, from a mail system, counts.
+    @Test func forgedBouncesSuppressNoOne() throws {
+        // A person writes "550 5.1.1" to a list's VERP address, from an ordinary address.
+        let note = Array(
+            "From: someone@example.net\nTo: x@school.example\nSubject: hi\n\n550 5.1.1 user unknown\n".utf8)
+        let (_, personal) = try record(
+            note, to: "S1-students-bounces+principal=school.example@school.example", from: "someone@example.net")
+        #expect(personal.status == .ok)
+        // A real-looking report for a VERP name that is not in sent/ names no member of ours.
+        let (_, unmatched) = try record(try fixture("gmail-dsn.eml"), to: Self.verp)
+        #expect(unmatched.status == .ok)
+        #expect(try suppressed().count == 0)
+        #expect(try history().isEmpty)
+        let log = try log()
+        #expect(log.contains("status=ignored (not from a mail system"), "\(log)")
+        #expect(log.contains("not in sent/; matches no message or member of ours"), "\(log)")
+        // From MAILER-DAEMON, a list's bounce still counts.
+        let (_, daemon) = try record(
+            try fixture("gmail-dsn.eml"), to: "S1-students-bounces+kid=example.com@school.example",
+            from: "MAILER-DAEMON@mx.example.com")
+        #expect(daemon.status == .ok)
+        #expect(try suppressed().contains("kid@example.com"))
     }
 }

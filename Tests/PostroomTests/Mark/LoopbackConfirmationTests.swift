@@ -72,13 +72,13 @@ import Testing
         try Files.write(path, "Subject: x\n\nx\n")
         let inode = try FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? Int
         let change = try SentFile.addFlag("C", to: name.base, in: spool, likelyFlags: ["L"])
-        guard case .added(let from, let to, let changedAt) = change else {
+        guard case .added(let from, let to, let sentAt) = change else {
             Issue.record("\(change)")
             return
         }
         #expect(from == name.adding("L"))
         #expect(to == name.adding("L").adding("C"))
-        #expect(changedAt > 0 && changedAt <= Timestamp.now().interval)
+        #expect(sentAt > 0 && sentAt <= Timestamp.now().interval)
         let flagged = spool.maildir(.sent).path(of: to, in: .cur)
         #expect(try FileManager.default.attributesOfItem(atPath: flagged)[.systemFileNumber] as? Int == inode)
         #expect(Files.list(spool.maildir(.sent).path(of: .cur)) == [to.fileName])

@@ -3,8 +3,8 @@ import Postroom
 import TestSupport
 import Testing
 
-/// `postroom status --unconfirmed-after`: sent messages with `L` and no `C` whose move into
-/// `sent/` (their ctime) is older than the threshold.
+/// `postroom status --unconfirmed-after`: sent messages with `L` and no `C` sent (their mtime,
+/// which deliver sets) longer ago than the threshold.
 @Suite struct UnconfirmedStatusTests {
     let directory = TemporaryDirectory()
 
@@ -18,7 +18,7 @@ import Testing
             try Files.write("\(cur)/\(fileName)", "sent")
         }
         try Files.write(spool.maildir(.failed).path(of: .cur) + "/1799000000.M1P1Q6.h:2,L", "failed")
-        // ctime cannot be set: the files were sent "now", so look from two hours later.
+        // The files were sent "now" (their mtime): look from two hours later.
         let later = Timestamp(seconds: Timestamp.now().seconds + 7_200)
         let status = try SpoolStatus.measure(spool, now: later, unconfirmedAfter: 3_600)
         let names = status.unconfirmed?.messages.map(\.fileName)
@@ -55,5 +55,18 @@ import Testing
         #expect(status.unconfirmed?.messages.count == 25)
         #expect(status.text.contains("  ... and 5 more (--json lists them all)\n"))
         #expect(status.text.split(separator: "\n").filter { $0.hasSuffix(" ago") }.count == 20)
+    }
+
+    @Test func aFlagAddedLaterDoesNotRestartTheClock() throws {
+        let spool = try directory.spool()
+        let file = spool.maildir(.sent).path(of: .cur) + "/1799000000.M1P1Q1.h:2,L"
+        try Files.write(file, "sent")
+        // deliver sent it two hours ago; a delay notice flags it W now (a rename: a new ctime).
+        var times = [timespec(tv_sec: 0, tv_nsec: 0), timespec(tv_sec: Timestamp.now().seconds - 7_200, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, file, &times, 0) == 0)
+        #expect(rename(file, spool.maildir(.sent).path(of: .cur) + "/1799000000.M1P1Q1.h:2,LW") == 0)
+        let status = try SpoolStatus.measure(spool, now: Timestamp.now(), unconfirmedAfter: 3_600)
+        #expect(status.unconfirmed?.messages.map(\.fileName) == ["1799000000.M1P1Q1.h:2,LW"])
+        #expect(status.unconfirmed?.messages.first.map { (7_199...7_201).contains($0.age) } == true)
     }
 }
