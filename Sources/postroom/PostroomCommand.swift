@@ -13,6 +13,7 @@ struct PostroomCommand: ParsableCommand {
         subcommands: [
             InitCommand.self, StatusCommand.self, SubmitCommand.self, InspectCommand.self, SuppressCommand.self,
             ListCommand.self, HoldCommand.self, ReleaseCommand.self, RequeueCommand.self, DeleteCommand.self,
+            DKIMKeygenCommand.self, LintCommand.self,
         ]
     )
 }

@@ -23,6 +23,20 @@ struct RenderCommand: ParsableCommand {
     @Flag(name: .customLong("allow-missing"), help: "Render values the data lacks as empty instead of failing the job.")
     var allowMissing = false
 
+    @Flag(
+        help: """
+            Check each message as postroom lint does: errors fail the job into failed/ (exit 65 \
+            with -), warnings go to the log (standard error with -).
+            """)
+    var lint = false
+
+    @Option(
+        name: .customLong("dkim"),
+        help: ArgumentHelp(
+            "With --lint: a DKIM key deliver signs with, DOMAIN:SELECTOR:KEYFILE (repeatable; default: the dkim key).",
+            valueName: "spec"))
+    var dkim: [String] = []
+
     @Flag(help: "Render the message on standard input to standard output (the same as -).")
     var filter = false
 
@@ -45,9 +59,15 @@ struct RenderCommand: ParsableCommand {
                 throw .usage("the only argument render takes is - (standard input), not \"\(input)\"")
             }
             guard !(queue && (filter || input != nil)) else { throw .usage("choose --queue or --filter (-)") }
+            guard lint || dkim.isEmpty else { throw .usage("--dkim is only read with --lint") }
+            let checks = lint ? try MessageLint.configured(configuration, dkim: dkim) : nil
             if filter || input == "-" {
                 let message = try StandaloneRender.render(
                     try MessageFile.readStandardInput(), renderer: renderer, variables: extra)
+                if let checks {
+                    let warnings = try checks.enforce(on: message, source: "the rendered message")
+                    if !warnings.isEmpty { printError("render: \(warnings)") }
+                }
                 OutputStream.writeAll(message.bytes, to: 1)
                 return
             }
@@ -55,7 +75,7 @@ struct RenderCommand: ParsableCommand {
             let log = try SpoolLog(path: spool.logPath, program: "render")
             let stage = RenderStage(
                 spool: spool, log: log, renderer: renderer, extraVariables: extra,
-                limits: try MessageLimits.configured(configuration))
+                limits: try MessageLimits.configured(configuration), lint: checks)
             if let workers {
                 guard workers >= 1 else { throw .usage("--workers needs a number of threads, 1 or more") }
                 stage.workers = workers

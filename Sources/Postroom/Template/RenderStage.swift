@@ -45,17 +45,20 @@ public final class RenderStage: Sendable {
     private let renderer: Renderer
     private let extraVariables: [Variable]
     private let limits: MessageLimits
+    private let lint: MessageLint?
     private let requests = Mutex<[String: LoadedRequest]>([:])
     private let settings: Mutex<(batchSize: Int, workers: Int, progress: (@Sendable (Int) -> Void)?)>
 
     /// A stage over `spool`; `extraVariables` (from `--var`) win over the request's; a message
-    /// over `limits` is not written, and its job goes to `failed/`.
+    /// over `limits` is not written, and its job goes to `failed/`. With `lint` (`render --lint`),
+    /// a message with lint errors is not written either, and its warnings go to the log.
     public init(
         spool: Spool, log: SpoolLog, renderer: Renderer, extraVariables: [(name: String, value: String)] = [],
-        limits: MessageLimits = .defaults
+        limits: MessageLimits = .defaults, lint: MessageLint? = nil
     ) {
         self.spool = spool
         self.limits = limits
+        self.lint = lint
         self.log = log
         self.renderer = renderer
         self.extraVariables = extraVariables.map { Variable(name: $0.name, value: $0.value) }
@@ -122,6 +125,10 @@ public final class RenderStage: Sendable {
             do throws(PostroomError) {
                 let message = try render(claim)
                 try limits.check(message, source: "the message rendered from \(claim.path)")
+                if let lint {
+                    let warnings = try lint.enforce(on: message, source: "the message rendered from \(claim.path)")
+                    if !warnings.isEmpty { log.record(claim.name, status: "lint", detail: warnings, echo: false) }
+                }
                 try batch.stage(message.bytes, replacing: claim, into: spool.maildir(.outgoing))
                 summary.rendered += 1
                 log.record(

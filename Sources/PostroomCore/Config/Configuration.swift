@@ -72,11 +72,15 @@ public struct Configuration: Sendable {
     /// How far back counted bounces are kept: a duration (`30d`).
     public static let bounceWindow = Key(name: "bounce_window", environment: nil, defaultValue: "30d")
 
+    /// DKIM keys, `DOMAIN:SELECTOR:KEYFILE`, comma-separated.
+    public static let dkim = Key(name: "dkim", environment: nil, defaultValue: nil)
+
     /// Every key the file may contain.
     public static let knownKeys: [Key] = [
         spool, sendingDomains, messageIDDomain, unsubscribeURL, unsubscribeMailto, unsubscribeKeyFile, transport,
         messageSizeLimit, headerSizeLimit, bounceAddress, verp, loopbackAddress, rules, mailLoop, srsKeyFile, srsDomain,
         dnsServer, dnsTimeout, dmarcLookupFailure, publicSuffixList, bounceDays, bounceWindow, unsubscribeTokenLifetime,
+        dkim,
     ]
 
     /// Where the file is looked for when neither `--config` nor `POSTROOM_CONFIG` names one.

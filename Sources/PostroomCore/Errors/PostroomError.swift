@@ -86,6 +86,7 @@ public enum PostroomError: Error, Sendable, Equatable, CustomStringConvertible {
         case ENOSPC, EDQUOT: "; free space on the file system, then run the command again"
         case EACCES, EPERM: "; check the owner and mode of \(path) and its directory"
         case ENOENT: "; run 'postroom init' to create the spool, or check the path"
+        case EEXIST: "; it exists already and is never written over: choose another name or remove it first"
         case EMFILE, ENFILE: "; too many open files, raise the limit (ulimit -n) or try again"
         default: ""
         }

@@ -6,6 +6,11 @@ package enum MIMEParts {
     /// The bodies between `--boundary` lines, preamble and epilogue dropped; a missing closing
     /// delimiter ends the last part at the end of the body (broken MIME is read, not refused).
     package static func split(_ body: [UInt8], boundary: String) -> [[UInt8]] {
+        scan(body, boundary: boundary).parts
+    }
+
+    /// `split`, and whether the closing delimiter (`--boundary--`) was there.
+    package static func scan(_ body: [UInt8], boundary: String) -> (parts: [[UInt8]], isClosed: Bool) {
         let delimiter = Array("--\(boundary)".utf8)
         var chunks: [[UInt8]] = []
         var current: [UInt8]?
@@ -27,7 +32,7 @@ package enum MIMEParts {
                         if finished.last == 13 { finished.removeLast() }
                         chunks.append(finished)
                     }
-                    if closing { return chunks }
+                    if closing { return (chunks, true) }
                     current = []
                     start = next
                     continue
@@ -37,6 +42,6 @@ package enum MIMEParts {
             start = next
         }
         if let current { chunks.append(current) }
-        return chunks
+        return (chunks, false)
     }
 }

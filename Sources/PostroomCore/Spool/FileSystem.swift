@@ -102,6 +102,24 @@ package enum FileSystem {
         return try readAll(fd, path: path, sizeHint: Int(status(fd: fd)?.st_size ?? 0))
     }
 
+    /// Creates `path` with `bytes` and `mode`, never over an existing file (`O_EXCL`: EEXIST is
+    /// `.cannotCreate`, exit 73), and makes the file and its name durable before returning.
+    package static func createExclusively(_ path: String, _ bytes: [UInt8], mode: mode_t) throws(PostroomError) {
+        let fd = try open(path, O_WRONLY | O_CREAT | O_EXCL, mode: mode)
+        do throws(PostroomError) {
+            try writeAll(fd, bytes, path: path)
+            try sync(fd, path: path)
+        } catch {
+            close(fd)
+            unlink(path)
+            throw error
+        }
+        close(fd)
+        let slash = path.utf8.lastIndex(of: UInt8(ascii: "/"))
+        let directory = slash.map { $0 == path.utf8.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        try syncDirectory(directory)
+    }
+
     /// Creates a directory unless it exists already as a directory.
     static func makeDirectory(_ path: String, mode: mode_t = 0o750) throws(PostroomError) {
         if mkdir(path, mode) == 0 { return }
