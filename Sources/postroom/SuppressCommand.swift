@@ -8,7 +8,8 @@ struct SuppressCommand: ParsableCommand {
         abstract: "Manage the addresses that must not be mailed (the spool's suppress file).",
         discussion: """
             An entry applies to all mail, or with --list to one list's copies only. Changes are \
-            made under a lock with one rename, so they never race mark or a hand edit. See \
+            made under a lock with one rename, so two programs never lose each other's lines; a hand \
+            edit saved while a program changes the file may be lost. See \
             postroom(8) and postroom-mark(8).
             """,
         subcommands: [Add.self, Remove.self, List.self, Check.self])

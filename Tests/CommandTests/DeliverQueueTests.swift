@@ -118,4 +118,29 @@ import Testing
             "deliver", ["--spool", directory.file("spool-1"), "--smtp", server.url, "--sync-every", "0"])
         #expect(refused.status == 64)
     }
+
+    /// Mail queued before its recipient unsubscribed or bounced for good is not sent: it fails
+    /// with the suppress entry as its reason. A member who left one list is skipped only for
+    /// that list's copies (their VERP sender names the list).
+    @Test func addressesSuppressedSinceQueuedAreNotMailed() throws {
+        let spool = try directory.spool()
+        try SuppressFile(spool: spool).add(.init(address: "gone@example.org", note: "2026-12-02 unsubscribed"))
+        try SuppressFile(spool: spool).add(.init(address: "kid@example.org", list: "s1@site.example", note: "left"))
+        let listSender = "X-Postroom-Envelope-From: <s1-bounces+kid=example.org@site.example>"
+        let messages: [(String, [UInt8])] = [
+            ("1795336174.M1P1Q1.test", message(to: "gone@example.org")),
+            ("1795336174.M2P1Q1.test", message(to: "kid@example.org", extra: listSender)),
+            ("1795336174.M3P1Q1.test", message(to: "kid@example.org")),
+        ]
+        for (name, bytes) in messages { try spool.maildir(.outgoing).add(bytes, as: MessageName(base: name)) }
+        let server = try SMTPTestServer(.plain)
+        let result = try deliver(spool, server)
+        #expect(result.stdout == "sent 1, deferred 0, failed 2\n", "\(result.stderr)")
+        #expect(Files.list(spool.maildir(.sent).path(of: .cur)) == ["1795336174.M3P1Q1.test:2,"])
+        let failed = Files.list(spool.maildir(.failed).path(of: .cur)).sorted()
+        #expect(failed.map { MessageName(fileName: $0).base } == ["1795336174.M1P1Q1.test", "1795336174.M2P1Q1.test"])
+        let reason = try Message(parsing: try Files.read(spool.maildir(.failed).path(of: .cur) + "/" + failed[0]))
+            .control(.failure)
+        #expect(reason?.contains("<gone@example.org> is in the suppress file") == true, "\(reason ?? "")")
+    }
 }

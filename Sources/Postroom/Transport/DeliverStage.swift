@@ -29,6 +29,8 @@ public final class DeliverStage: @unchecked Sendable {
     private let spool: Spool
     private let log: SpoolLog
     private let makeTransport: @Sendable () throws(PostroomError) -> Transport
+    /// Addresses unsubscribed or dead since their message was queued are not mailed.
+    private let suppression: SuppressionWatch
     /// Connections (workers) used at once.
     public var connections = 1
     /// Retry timing.
@@ -55,6 +57,7 @@ public final class DeliverStage: @unchecked Sendable {
 
     /// A stage sending through transports that `makeTransport` opens, one per connection.
     public init(spool: Spool, log: SpoolLog, makeTransport: @escaping @Sendable () throws(PostroomError) -> Transport) {
+        self.suppression = SuppressionWatch(path: spool.suppressPath)
         self.spool = spool
         self.log = log
         self.makeTransport = makeTransport
@@ -229,6 +232,13 @@ public final class DeliverStage: @unchecked Sendable {
             return .refused(Self.oversize("header size exceeds header_size_limit \(limits.headerSize ?? 0)"))
         }
         let envelope = try envelopes.envelope(of: stored.header, name: claim.name)
+        // A list copy's VERP sender names its list: a member who left only that list is skipped too.
+        if let recipient = envelope.recipients.first,
+            let entry = try suppression.current().entry(
+                for: recipient, list: envelope.sender.flatMap { VERP.decode($0)?.list })
+        {
+            return .refused("550 5.7.1 <\(recipient)> is in the suppress file, not sent: \(entry.line)")
+        }
         var header = stored.header
         header.removeInternalFields()
         let headerSize = header.bytes.count

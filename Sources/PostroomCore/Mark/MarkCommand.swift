@@ -36,7 +36,7 @@ public struct MarkCommand {
                mark --bounce [--recipient ADDR] [--sender ADDR] [--spool DIR] [--config FILE] < message
                mark --unsubscribe TOKEN [--spool DIR] [--config FILE]
         Records what happened to mail after it was sent (see postroom-mark(8)).
-        Exit: 0 recorded, 65 not a message, 77 token refused, 75 try again later.
+        Exit: 0 recorded, 64 wrong command line, 65 not a message, 77 token refused, 75 try again later.
 
         """
 

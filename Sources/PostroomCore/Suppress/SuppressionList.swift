@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The spool's `suppress` file: addresses that must not be mailed again.
 ///
 /// A plain text file, one entry per line, that an administrator may also edit by hand:
@@ -155,5 +157,36 @@ public struct SuppressFile: Sendable {
             return removed > 0
         }
         return removed
+    }
+}
+
+extension SuppressionList {
+    /// The entry that keeps `address` from being mailed (by anything, or as a member of `list`),
+    /// or nil.
+    public func entry(for address: String, list: String? = nil) -> Entry? {
+        guard contains(address, list: list) else { return nil }
+        return entries.last { $0.covers(address, list: list) }
+    }
+}
+
+/// The `suppress` file as it is now, for a long-running program (`deliver --watch`): read again
+/// whenever the file was replaced or changed, checked with one `stat(2)`.
+public final class SuppressionWatch: Sendable {
+    private let path: String
+    private let state = Mutex<(stamp: [Int], list: SuppressionList)>(([], SuppressionList(text: "")))
+
+    /// Watches the file at `path` (a missing file is an empty list).
+    public init(path: String) { self.path = path }
+
+    /// The list as the file is now.
+    public func current() throws(PostroomError) -> SuppressionList {
+        let stamp =
+            FileSystem.status(path).map {
+                [Int($0.st_ino), $0.st_mtim.tv_sec, $0.st_mtim.tv_nsec, Int($0.st_size)]
+            } ?? [-1]
+        if let known = state.withLock({ $0.stamp == stamp ? $0.list : nil }) { return known }
+        let list = try SuppressionList(path: path)
+        state.withLock { $0 = (stamp, list) }
+        return list
     }
 }
