@@ -179,6 +179,7 @@ struct DeliverCommand: ParsableCommand {
             guard syncEvery >= 1 else { throw .usage("--sync-every needs a number of messages, 1 or more") }
             stage.sentSyncInterval = syncEvery
             stage.limits = try MessageLimits.configured(configuration, messageSizeFlag: messageSizeLimit)
+            stage.bouncePolicy = try BounceHistory.Policy(configuration: configuration)
             stage.failureReports = failureReports
             if let rate {
                 // At least one a day, so the pause between sends stays a number of seconds.

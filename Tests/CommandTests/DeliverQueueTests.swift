@@ -143,4 +143,20 @@ import Testing
             .control(.failure)
         #expect(reason?.contains("<gone@example.org> is in the suppress file") == true, "\(reason ?? "")")
     }
+
+    /// A server that refuses an address as unknown during the session (550 5.1.1) is a dead
+    /// address, as a bounce saying so would be: it goes into suppress at once.
+    @Test func aRefusalAsNoSuchUserSuppressesTheAddress() throws {
+        let spool = try directory.spool()
+        try spool.maildir(.outgoing).add(
+            message(to: "reject-gone@example.org"), as: MessageName(base: "1795336174.M1P1Q1.test"))
+        let server = try SMTPTestServer(.plain)
+        let result = try deliver(spool, server)
+        #expect(result.stdout == "sent 0, deferred 0, failed 1\n", "\(result.stderr)")
+        let entries = try SuppressFile(spool: spool).read().entries
+        let log = try Files.text(spool.logPath)
+        #expect(entries.map(\.address) == ["reject-gone@example.org"], "\(log)")
+        #expect(entries.first?.note.contains("bounced: 5.1.1") == true, "\(entries)")
+        #expect(log.contains("to=<reject-gone@example.org>, status=suppressed"), "\(log)")
+    }
 }

@@ -29,6 +29,8 @@ public final class DeliverStage: @unchecked Sendable {
     private let spool: Spool
     private let log: SpoolLog
     private let makeTransport: @Sendable () throws(PostroomError) -> Transport
+    /// When refusals at RCPT count against an address (`bounce_days`, `bounce_window`).
+    public var bouncePolicy = BounceHistory.Policy()
     /// Addresses unsubscribed or dead since their message was queued are not mailed.
     private let suppression: SuppressionWatch
     /// Connections (workers) used at once.
@@ -155,6 +157,25 @@ public final class DeliverStage: @unchecked Sendable {
         log.record(
             name, ["to": "<\(envelope.sender ?? "")>"], status: "reported",
             detail: "failure report queued as \(reportName.base)")
+    }
+
+    /// A refusal about the address itself (`550 5.1.1`) counts as a bounce would (see
+    /// `BounceHistory`): a dead address is suppressed before the next bulk mail, not retried.
+    private func countAgainstAddress(
+        _ reply: String, envelope: Envelope, name: MessageName, at time: Timestamp
+    ) throws(PostroomError) {
+        let classification = BounceClassification(smtpReply: reply)
+        guard classification.counts, let recipient = envelope.recipients.first else { return }
+        let list = envelope.sender.flatMap { VERP.decode($0)?.list }
+        let entry = BounceHistory.Entry(
+            date: BounceHistory.date(time), address: recipient,
+            status: classification.status.map(\.description) ?? "-",
+            what: list.map { "list=\($0)" } ?? "name=\(name.base)", key: "deliver-\(name.base)")
+        let outcome = try BounceHistory(spool: spool).count(
+            entry, policy: bouncePolicy, atOnce: classification.suppressesAtOnce, reason: reply)
+        if case .suppressed(let note, let added) = outcome {
+            log.record(nil, ["to": "<\(recipient)>"], status: "suppressed", detail: added ? note : "already suppressed")
+        }
     }
 
     /// Removes records from `sent/` that arrived there more than `age` seconds ago
@@ -298,6 +319,7 @@ public final class DeliverStage: @unchecked Sendable {
             try claim.replace(with: failed.bytes, to: spool.maildir(.failed), folder: .cur)
             log.record(claim.name, fields, status: "bounced", detail: reply)
             try report(header, envelope: envelope, reply: reply, relay: relay, name: claim.name, arrival: created)
+            try countAgainstAddress(reply, envelope: envelope, name: claim.name, at: time)
             summary.failed += 1
             return false
         case .deferred(let reply, _, let connectionFailed):

@@ -61,17 +61,26 @@ public struct BounceClassification: Sendable, Equatable {
                 return
             }
         }
-        if ["delivered", "relayed", "expanded"].contains(action) || status?.kind == 2 {
-            kind = .delivered
-        } else if action == "delayed" || status?.kind == 4 {
-            kind = .temporary
-        } else if status?.subject == 7 || Self.speaksOfPolicy(diagnostic) {
-            kind = .policy
-        } else if let status, status.subject != 1, !(status.subject == 2 && status.detail == 1), !status.isUndefined {
-            kind = .permanent
-        } else {
-            kind = .address
+        kind = Self.kind(status: status, action: action, diagnostic: diagnostic)
+    }
+
+    /// Classifies a server's refusal during the SMTP session (`550 5.1.1 <a@b>: no such user`),
+    /// which `deliver` meets itself: the same rules as a bounce's report.
+    public init(smtpReply reply: String) {
+        let found = DSNStatus.reply(in: Array(reply.utf8))
+        status = found?.0
+        diagnostic = reply
+        kind = Self.kind(status: status, action: "failed", diagnostic: reply)
+    }
+
+    private static func kind(status: DSNStatus?, action: String, diagnostic: String?) -> Kind {
+        if ["delivered", "relayed", "expanded"].contains(action) || status?.kind == 2 { return .delivered }
+        if action == "delayed" || status?.kind == 4 { return .temporary }
+        if status?.subject == 7 || speaksOfPolicy(diagnostic) { return .policy }
+        if let status, status.subject != 1, !(status.subject == 2 && status.detail == 1), !status.isUndefined {
+            return .permanent
         }
+        return .address
     }
 
     /// Whether it counts against the address.
