@@ -116,6 +116,11 @@ import Testing
         let release = try postroom(["release", Self.name(1)], spool)
         #expect(release.status == 0, "\(release.stderr)")
         #expect(Files.list(spool.maildir(.outgoing).path(of: .new)) == [Self.name(1)])
+        // Again (`postroom release - < held-names` run twice): already done, nothing moves.
+        let releasedAgain = try postroom(["release", "-"], spool, input: Self.name(1) + "\n")
+        #expect(releasedAgain.status == 0, "\(releasedAgain.stderr)")
+        #expect(releasedAgain.stdout.contains("\(Self.name(1)): already released (in outgoing/new); nothing to do"))
+        #expect(Files.list(spool.maildir(.outgoing).path(of: .new)) == [Self.name(1)])
         // Released unchanged: the deferred one keeps its attempts.
         #expect(try postroom(["release", Self.name(2)], spool).status == 0)
         let back = try Files.text(spool.maildir(.outgoing).path(of: .new) + "/" + Self.name(2))
