@@ -165,8 +165,19 @@ import Testing
     }
 
     @Test(arguments: [
-        ("outgoing/new/1795336174.M1P1Q1.test", "a path, not a name"), ("..", "names starting with a dot"),
-        ("", "the name is empty"), ("/etc/passwd", "a path, not a name"), (".hidden", "names starting with a dot"),
+        (
+            "outgoing/new/1795336174.M1P1Q1.test",
+            "a path, not a name; give the spool file name alone, as 'postroom list' prints it "
+                + "(here \"1795336174.M1P1Q1.test\")"
+        ),
+        ("..", "names starting with a dot"), ("", "the name is empty"),
+        // No suggestion that is not a spool name: neither "passwd" nor an empty one.
+        ("/etc/passwd", "a path, not a name; give the spool file name alone, as 'postroom list' prints it\n"),
+        ("NAME/", "\"NAME/\": a path, not a name; give the spool file name alone, as 'postroom list' prints it\n"),
+        (".hidden", "names starting with a dot"),
+        // Two hex digits always: "a\x9b" would read as a, 0x9B.
+        ("a\tb", "\"a\\x09b\": a name has no control characters"),
+        ("a\\b\u{7f}", "\"a\\\\b\\x7F\""),
     ])
     func namesThatAreNotSpoolNamesAreRefusedWith65(name: String, reason: String) throws {
         let spool = try populated()
