@@ -116,6 +116,11 @@ import Testing
         let release = try postroom(["release", Self.name(1)], spool)
         #expect(release.status == 0, "\(release.stderr)")
         #expect(Files.list(spool.maildir(.outgoing).path(of: .new)) == [Self.name(1)])
+        // Again (`postroom release - < held-names` run twice): already done, nothing moves.
+        let releasedAgain = try postroom(["release", "-"], spool, input: Self.name(1) + "\n")
+        #expect(releasedAgain.status == 0, "\(releasedAgain.stderr)")
+        #expect(releasedAgain.stdout.contains("\(Self.name(1)): already released (in outgoing/new); nothing to do"))
+        #expect(Files.list(spool.maildir(.outgoing).path(of: .new)) == [Self.name(1)])
         // Released unchanged: the deferred one keeps its attempts.
         #expect(try postroom(["release", Self.name(2)], spool).status == 0)
         let back = try Files.text(spool.maildir(.outgoing).path(of: .new) + "/" + Self.name(2))
@@ -160,8 +165,19 @@ import Testing
     }
 
     @Test(arguments: [
-        ("outgoing/new/1795336174.M1P1Q1.test", "a path, not a name"), ("..", "names starting with a dot"),
-        ("", "the name is empty"), ("/etc/passwd", "a path, not a name"), (".hidden", "names starting with a dot"),
+        (
+            "outgoing/new/1795336174.M1P1Q1.test",
+            "a path, not a name; give the spool file name alone, as 'postroom list' prints it "
+                + "(here \"1795336174.M1P1Q1.test\")"
+        ),
+        ("..", "names starting with a dot"), ("", "the name is empty"),
+        // No suggestion that is not a spool name: neither "passwd" nor an empty one.
+        ("/etc/passwd", "a path, not a name; give the spool file name alone, as 'postroom list' prints it\n"),
+        ("NAME/", "\"NAME/\": a path, not a name; give the spool file name alone, as 'postroom list' prints it\n"),
+        (".hidden", "names starting with a dot"),
+        // Two hex digits always: "a\x9b" would read as a, 0x9B.
+        ("a\tb", "\"a\\x09b\": a name has no control characters"),
+        ("a\\b\u{7f}", "\"a\\\\b\\x7F\""),
     ])
     func namesThatAreNotSpoolNamesAreRefusedWith65(name: String, reason: String) throws {
         let spool = try populated()

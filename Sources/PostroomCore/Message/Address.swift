@@ -159,16 +159,24 @@ extension String {
         return String(scalars[start...end])
     }
 
-    /// The text with control characters shown as escapes (`\r`, `\n`, `\x0`), so that an
-    /// error quoting hostile input stays one readable line.
+    /// The text with control characters shown as escapes (`\r`, `\n`, `\x09`: always two hex
+    /// digits) and a backslash doubled, so that an error quoting hostile input stays one
+    /// readable line that says exactly what was given.
     package var escapingControls: String {
-        guard unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) else { return self }
+        guard unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 || $0.value == 92 }) else {
+            return self
+        }
+        let hex = Array("0123456789ABCDEF".unicodeScalars)
         var out = ""
         for scalar in unicodeScalars {
             switch scalar.value {
             case 13: out += "\\r"
             case 10: out += "\\n"
-            case 0..<32, 127: out += "\\x" + String(scalar.value, radix: 16, uppercase: true)
+            case 92: out += "\\\\"
+            case 0..<32, 127:
+                out += "\\x"
+                out.unicodeScalars.append(hex[Int(scalar.value >> 4)])
+                out.unicodeScalars.append(hex[Int(scalar.value & 15)])
             default: out.unicodeScalars.append(scalar)
             }
         }

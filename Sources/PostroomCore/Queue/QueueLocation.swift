@@ -32,7 +32,7 @@ extension MessageName {
             throw refuse("the name is empty; give a spool file name as 'postroom list' prints it")
         }
         if text.utf8.contains(UInt8(ascii: "/")) {
-            throw refuse("a path, not a name; give the file name alone (\(FileSystem.baseName(text).escapingControls))")
+            throw refuse("a path, not a name; " + Self.pathHint(text))
         }
         if text.utf8.first == UInt8(ascii: ".") {
             throw refuse("names starting with a dot (., .., hidden files) are not spool messages")
@@ -42,6 +42,20 @@ extension MessageName {
         }
         self.init(fileName: text)
         if base.isEmpty { throw refuse("there is no name before the ':'") }
+    }
+}
+
+extension MessageName {
+    /// What to give instead of a path: the spool file name as `postroom list` prints it; of a
+    /// path into a queue's `new/` or `cur/`, that is the last part, which the hint quotes.
+    static func pathHint(_ path: String) -> String {
+        let hint = "give the spool file name alone, as 'postroom list' prints it"
+        let folder = FileSystem.baseName(FileSystem.parent(of: path))
+        let fileName = FileSystem.baseName(path)
+        guard folder == "new" || folder == "cur", !fileName.isEmpty, fileName.utf8.first != UInt8(ascii: ".") else {
+            return hint
+        }
+        return hint + " (here \"\(fileName.escapingControls)\")"
     }
 }
 

@@ -22,12 +22,13 @@ public enum QueueAction: String, Sendable, CaseIterable {
         }
     }
 
-    /// The queue where a message already is when the action has nothing left to do.
+    /// The queue where a message already is when the action has nothing left to do, so that
+    /// running the same command again (`postroom release - < held-names`) succeeds.
     var alreadyDoneIn: Spool.Queue? {
         switch self {
         case .hold: .held
-        case .requeue: .outgoing
-        case .release, .delete: nil
+        case .requeue, .release: .outgoing
+        case .delete: nil
         }
     }
 }
@@ -156,7 +157,8 @@ public final class QueueOperator {
         let place = location.place
         guard action.sources.contains(location.queue) else {
             if location.queue == action.alreadyDoneIn {
-                return QueueOutcome(.ok, "\(name.base): already in \(place); nothing to do")
+                let already = action == .release ? "already released (in \(place))" : "already in \(place)"
+                return QueueOutcome(.ok, "\(name.base): \(already); nothing to do")
             }
             let from = action.sources.map { "\($0.rawValue)/" }.joined(separator: ", ")
             return QueueOutcome(

@@ -52,11 +52,12 @@ public struct FanOut {
     public func commit(
         _ copies: [RouteCopy], name: (Int) -> MessageName
     ) throws(PostroomError) -> Result {
-        try FileSystem.makeDirectories(directory)
+        // Created by whoever routes or releases first (root, for an operator): owned like the spool.
+        try FileSystem.makeDirectories(directory, adoptingOwner: true)
         if isCommitted { return Result(published: try publishCommitted(), wasCommittedBefore: true) }
 
         // One writer per key: a second run for the same message waits here, then finds it committed.
-        try FileSystem.makeDirectories(stagingPath)
+        try FileSystem.makeDirectories(stagingPath, adoptingOwner: true)
         let lock = try FileSystem.open(stagingPath, O_RDONLY | O_DIRECTORY)
         defer { close(lock) }
         while flock(lock, LOCK_EX) != 0 {
@@ -88,7 +89,7 @@ public struct FanOut {
         var maildirs: [String] = []
         for copy in copies {
             if case .maildir(let path) = copy.destination, !maildirs.contains(path) {
-                try Maildir(path: path).create()
+                try Maildir(path: path).create(adoptingOwner: true)
                 maildirs.append(path)
             }
         }

@@ -65,6 +65,9 @@ public final class Claim {
         return flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK
     }
 
+    /// The claimed file's status when it was locked: a replacement takes its owner and group.
+    var status: stat { info }
+
     /// The size of the message in bytes.
     public var size: Int { Int(info.st_size) }
 
@@ -113,7 +116,7 @@ public final class Claim {
         syncing: Bool = true
     ) throws(PostroomError) -> MessageName {
         var file = try TemporaryFile.write(
-            bytes, to: target.path(of: name, in: .tmp), modificationTime: modificationTime)
+            bytes, to: target.path(of: name, in: .tmp), modificationTime: modificationTime, owner: info)
         do throws(PostroomError) {
             try file.sync()
             try takeOver(&file)

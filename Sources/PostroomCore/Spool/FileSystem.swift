@@ -120,9 +120,85 @@ package enum FileSystem {
         try syncDirectory(directory)
     }
 
-    /// Creates a directory unless it exists already as a directory.
-    static func makeDirectory(_ path: String, mode: mode_t = 0o750) throws(PostroomError) {
-        if mkdir(path, mode) == 0 { return }
+    /// Gives the file open as `fd`, which this process just created or rewrote at `path`, the
+    /// owner and group of `reference` (the file it replaces, or the directory it is in) and, when
+    /// they differed, `mode` rather than what this process's umask left.
+    ///
+    /// An operator command run as root, or as another member of the spool's group, must not
+    /// leave a file the spool's own user cannot open. Only root may give a file away; any other
+    /// user can at most change the group to one of its own, so EPERM is then not an error. A
+    /// file that already has the reference's owner and group is left as it is (one `fstat`).
+    package static func adoptOwner(
+        of reference: stat, fd: Int32, path: String, mode: mode_t
+    ) throws(PostroomError) {
+        guard let current = status(fd: fd) else { throw .io(operation: "stat", path: path, errno: errno) }
+        guard current.st_uid != reference.st_uid || current.st_gid != reference.st_gid else { return }
+        let isRoot = geteuid() == 0
+        let givesAway = isRoot && current.st_uid != reference.st_uid
+        // -1 (uid_t.max) leaves the owner as it is.
+        if givesAway || current.st_gid != reference.st_gid,
+            fchown(fd, givesAway ? reference.st_uid : uid_t.max, reference.st_gid) != 0,
+            isRoot || errno != EPERM
+        {
+            throw .io(operation: "change the owner of", path: path, errno: errno)
+        }
+        try setMode(fd: fd, path: path, mode: mode, current: current)
+    }
+
+    /// Sets the mode of the file open as `fd` when it differs (a umask may have taken bits
+    /// away); EPERM (another user's file) is not an error unless this process is root.
+    package static func setMode(fd: Int32, path: String, mode: mode_t, current: stat? = nil) throws(PostroomError) {
+        guard let current = current ?? status(fd: fd) else { throw .io(operation: "stat", path: path, errno: errno) }
+        if current.st_mode & 0o7777 != mode && fchmod(fd, mode) != 0 && (geteuid() == 0 || errno != EPERM) {
+            throw .io(operation: "change the mode of", path: path, errno: errno)
+        }
+    }
+
+    /// `adoptOwner(of:fd:path:mode:)` with the owner and group of the directory holding `path`.
+    package static func adoptDirectoryOwner(fd: Int32, path: String, mode: mode_t) throws(PostroomError) {
+        let directory = parent(of: path)
+        guard let reference = status(directory) else {
+            throw .io(operation: "stat", path: directory, errno: errno)
+        }
+        try adoptOwner(of: reference, fd: fd, path: path, mode: mode)
+    }
+
+    /// Opens `path`, creating it when it does not exist with `mode` whatever the umask, owned
+    /// like its directory (see `adoptOwner`). An existing file is opened as it is.
+    package static func openCreatingOwned(_ path: String, _ flags: Int32, mode: mode_t) throws(PostroomError) -> Int32 {
+        while true {
+            let fd = Glibc.open(path, flags | O_CLOEXEC)
+            if fd >= 0 { return fd }
+            let code = errno
+            if code == EINTR { continue }
+            // Any other failure than a missing file: `open` reports it (or opens what appeared meanwhile).
+            guard code == ENOENT else { return try open(path, flags) }
+            let created = Glibc.open(path, flags | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+            if created < 0 {
+                if errno == EEXIST || errno == EINTR { continue }  // someone else created it first
+                throw .cannotCreate(path: path, errno: errno)
+            }
+            do throws(PostroomError) {
+                try adoptDirectoryOwner(fd: created, path: path, mode: mode)
+                try setMode(fd: created, path: path, mode: mode)
+            } catch {
+                close(created)
+                throw error
+            }
+            return created
+        }
+    }
+
+    /// Creates a directory unless it exists already as a directory. With `adoptingOwner`, a
+    /// directory created gets the owner and group of the one it is in (see `adoptOwner`).
+    static func makeDirectory(_ path: String, mode: mode_t = 0o750, adoptingOwner: Bool = false) throws(PostroomError) {
+        if mkdir(path, mode) == 0 {
+            guard adoptingOwner else { return }
+            let fd = try open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+            defer { close(fd) }
+            try adoptDirectoryOwner(fd: fd, path: path, mode: mode)
+            return
+        }
         let code = errno
         if code == EEXIST, let info = status(path) {
             if info.st_mode & S_IFMT == S_IFDIR { return }
@@ -131,12 +207,17 @@ package enum FileSystem {
         throw .cannotCreate(path: path, errno: code)
     }
 
-    /// Creates a directory and its missing parents.
-    static func makeDirectories(_ path: String, mode: mode_t = 0o750) throws(PostroomError) {
+    /// Creates a directory and its missing parents (with `adoptingOwner`, each gets the owner
+    /// and group of the one it is in).
+    static func makeDirectories(
+        _ path: String, mode: mode_t = 0o750, adoptingOwner: Bool = false
+    )
+        throws(PostroomError)
+    {
         if let info = status(path), info.st_mode & S_IFMT == S_IFDIR { return }
         let up = parent(of: path)
-        if up != path && !up.isEmpty { try makeDirectories(up, mode: mode) }
-        try makeDirectory(path, mode: mode)
+        if up != path && !up.isEmpty { try makeDirectories(up, mode: mode, adoptingOwner: adoptingOwner) }
+        try makeDirectory(path, mode: mode, adoptingOwner: adoptingOwner)
     }
 
     /// Removes a file; one that is already gone is not an error.

@@ -32,10 +32,13 @@ public struct Maildir: Sendable {
         "\(path)/\(folder.rawValue)/\(name.fileName)"
     }
 
-    /// Creates the three subdirectories; existing ones are left alone.
-    public func create(mode: mode_t = 0o750) throws(PostroomError) {
-        try FileSystem.makeDirectories(path, mode: mode)
-        for folder in Folder.allCases { try FileSystem.makeDirectory(path(of: folder), mode: mode) }
+    /// Creates the three subdirectories; existing ones are left alone. With `adoptingOwner`,
+    /// each directory created gets the owner and group of the one it is in.
+    public func create(mode: mode_t = 0o750, adoptingOwner: Bool = false) throws(PostroomError) {
+        try FileSystem.makeDirectories(path, mode: mode, adoptingOwner: adoptingOwner)
+        for folder in Folder.allCases {
+            try FileSystem.makeDirectory(path(of: folder), mode: mode, adoptingOwner: adoptingOwner)
+        }
     }
 
     /// Whether all three subdirectories exist.

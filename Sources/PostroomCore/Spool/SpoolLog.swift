@@ -32,7 +32,8 @@ public final class SpoolLog: @unchecked Sendable {
         self.program = program
         self.echo = echo
         self.host = MessageNameGenerator.systemHostName()
-        if let path { fd = try FileSystem.open(path, O_WRONLY | O_CREAT | O_APPEND, mode: 0o640) }
+        // A log a command run as root creates must stay writable for the spool's own user.
+        if let path { fd = try FileSystem.openCreatingOwned(path, O_WRONLY | O_APPEND, mode: 0o640) }
     }
 
     deinit {

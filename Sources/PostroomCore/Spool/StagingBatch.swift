@@ -29,6 +29,8 @@ public final class StagingBatch {
 
     private var entries: [Entry] = []
     private var unsynced = 0
+    /// The status of each `tmp/` staged into, looked up once: new files take its owner.
+    private var directoryOwners: [String: stat] = [:]
 
     /// An empty batch.
     public init() {}
@@ -62,8 +64,14 @@ public final class StagingBatch {
         _ bytes: [UInt8], as name: MessageName, in maildir: Maildir, folder: Maildir.Folder, modificationTime: Int?,
         replacing claim: Claim?
     ) throws(PostroomError) {
+        var owner = claim?.status
+        if owner == nil {
+            let directory = maildir.path(of: .tmp)
+            if directoryOwners[directory] == nil { directoryOwners[directory] = FileSystem.status(directory) }
+            owner = directoryOwners[directory]
+        }
         let file = try TemporaryFile.write(
-            bytes, to: maildir.path(of: name, in: .tmp), modificationTime: modificationTime)
+            bytes, to: maildir.path(of: name, in: .tmp), modificationTime: modificationTime, owner: owner)
         _ = sync_file_range(file.fd, 0, 0, UInt32(POSTROOM_SYNC_FILE_RANGE_WRITE))
         entries.append(Entry(file: file, target: maildir, name: name, folder: folder, replacing: claim))
         unsynced += 1

@@ -14,15 +14,26 @@ struct TemporaryFile {
     /// The open, locked descriptor.
     private(set) var fd: Int32
 
+    /// The mode of every spool file.
+    static let mode: mode_t = 0o640
+
     /// Creates `path` (or takes over a dead writer's leftover), locked, holding exactly `bytes`.
     /// Its data is not yet on disk: call `sync()`, or `startWriteback()` and later `syncData()`.
+    ///
+    /// The file gets the owner and group of `owner` (the file it is to replace), or else of its
+    /// directory, so that a command run as root leaves nothing the spool's user cannot read.
     static func write(
-        _ bytes: [UInt8], to path: String, modificationTime: Int? = nil
+        _ bytes: [UInt8], to path: String, modificationTime: Int? = nil, owner: stat? = nil
     ) throws(PostroomError)
         -> TemporaryFile
     {
         let fd = try openLocked(path)
         do throws(PostroomError) {
+            if let owner {
+                try FileSystem.adoptOwner(of: owner, fd: fd, path: path, mode: mode)
+            } else {
+                try FileSystem.adoptDirectoryOwner(fd: fd, path: path, mode: mode)
+            }
             if ftruncate(fd, 0) != 0 { throw .io(operation: "truncate", path: path, errno: errno) }
             try FileSystem.writeAll(fd, bytes, path: path)
             if let modificationTime { try FileSystem.setModificationTime(fd, seconds: modificationTime, path: path) }
@@ -37,7 +48,7 @@ struct TemporaryFile {
     /// Opens and locks `path`, creating it; retries when a sweep removed it between the two.
     private static func openLocked(_ path: String) throws(PostroomError) -> Int32 {
         while true {
-            let fd = try FileSystem.open(path, O_RDWR | O_CREAT | O_NOFOLLOW, mode: 0o640)
+            let fd = try FileSystem.open(path, O_RDWR | O_CREAT | O_NOFOLLOW, mode: mode)
             guard postroom_lock_for_writing(fd) == 0 else {
                 let code = errno
                 Glibc.close(fd)

@@ -23,7 +23,14 @@ package struct LockedTextFile: Sendable {
     /// returns true. Returns what `change` returned.
     @discardableResult
     package func update(_ change: (inout [String]) throws(PostroomError) -> Bool) throws(PostroomError) -> Bool {
-        let lock = try FileSystem.open(path + ".lock", O_RDWR | O_CREAT, mode: 0o640)
+        let directory = FileSystem.parent(of: path)
+        guard let directoryStatus = FileSystem.status(directory) else {
+            throw .io(operation: "stat", path: directory, errno: errno)
+        }
+        // The lock gets the file's permissions (0640 for a new file), its directory's owner.
+        let lockMode = FileSystem.status(path).map { $0.st_mode & 0o7777 } ?? 0o640
+        // Read access is enough for flock(2): whoever may read the file may take the lock.
+        let lock = try FileSystem.openCreatingOwned(path + ".lock", O_RDONLY | O_NOFOLLOW, mode: lockMode)
         defer { close(lock) }
         while flock(lock, LOCK_EX) != 0 {
             guard errno == EINTR else { throw .io(operation: "lock", path: path + ".lock", errno: errno) }
@@ -33,8 +40,13 @@ package struct LockedTextFile: Sendable {
         var text = current.joined(separator: "\n")
         if !text.isEmpty { text += "\n" }
         let staged = path + ".new"
-        let fd = try FileSystem.open(staged, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode: Self.mode(of: path))
+        // The replacement keeps the file's owner, group and permissions (a new file: the directory's owner).
+        let existing = FileSystem.status(path)
+        let mode = existing.map { $0.st_mode & 0o7777 } ?? 0o640
+        let fd = try FileSystem.open(staged, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode: mode)
         do throws(PostroomError) {
+            try FileSystem.adoptOwner(of: existing ?? directoryStatus, fd: fd, path: staged, mode: mode)
+            try FileSystem.setMode(fd: fd, path: staged, mode: mode)
             try FileSystem.writeAll(fd, Array(text.utf8), path: staged)
             try FileSystem.sync(fd, path: staged)
         } catch {
@@ -44,13 +56,8 @@ package struct LockedTextFile: Sendable {
         }
         close(fd)
         guard try FileSystem.rename(staged, path) else { throw .io(operation: "replace", path: path, errno: ENOENT) }
-        try FileSystem.syncDirectory(FileSystem.parent(of: path))
+        try FileSystem.syncDirectory(directory)
         return true
-    }
-
-    /// Keeps the file's permissions across a replacement (0640 for a new file).
-    private static func mode(of path: String) -> mode_t {
-        FileSystem.status(path).map { $0.st_mode & 0o7777 } ?? 0o640
     }
 
     /// Splits on LF (a CR before it is dropped) and drops empty lines: callers decide what a line means.
