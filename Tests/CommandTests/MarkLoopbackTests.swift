@@ -95,7 +95,7 @@ import Testing
     @Test func aCopyOfAMessageStillBeingSentWaitsForDeliverToFinish() throws {
         let path = try place(.outgoing, .cur, fileName: name.withInfo().fileName)
         // A running deliver holds its claim with flock(2) on the file.
-        let fd = open(path, O_RDONLY)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)  // no program another test starts keeps the lock
         #expect(flock(fd, LOCK_EX) == 0)
         let early = try mark(message(name))
         #expect(early.status == 75, "\(early.stderr)")

@@ -34,7 +34,8 @@ import Testing
 
     /// Locks `path` as a running worker's claim does, until the returned descriptor is closed.
     static func lockAsWorker(_ path: String) throws -> Int32 {
-        let fd = open(path, O_RDONLY)
+        // Close-on-exec: a program another test starts meanwhile must not inherit (and keep) the lock.
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0, flock(fd, LOCK_EX | LOCK_NB) == 0 else { throw POSIXError(.EBADF) }
         return fd
     }
