@@ -58,6 +58,9 @@ let package = Package(
             dependencies: [
                 "PostroomCore", "CCurl", "CMagic", "CSystem",
                 .product(name: "Stencil", package: "Stencil"),
+                // DKIM signing: Ed25519, and RSA from _CryptoExtras.
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
         // Command-line glue shared by every executable: options and exit codes.

@@ -48,6 +48,8 @@ public struct Configuration: Sendable {
     public static let verp = Key(name: "verp", environment: nil, defaultValue: "no")
     /// An extra envelope recipient of everything `deliver` sends, routed back to `mark --loopback`.
     public static let loopbackAddress = Key(name: "loopback_address", environment: nil, defaultValue: nil)
+    /// `deliver`'s DKIM keys: a comma-separated list of `DOMAIN:SELECTOR:KEYFILE`.
+    public static let dkim = Key(name: "dkim", environment: nil, defaultValue: nil)
 
     /// `route`'s rule table.
     public static let rules = Key(name: "rules", environment: "POSTROOM_RULES", defaultValue: nil)
@@ -75,7 +77,7 @@ public struct Configuration: Sendable {
     /// Every key the file may contain.
     public static let knownKeys: [Key] = [
         spool, sendingDomains, messageIDDomain, unsubscribeURL, unsubscribeMailto, unsubscribeKeyFile, transport,
-        messageSizeLimit, headerSizeLimit, bounceAddress, verp, loopbackAddress, rules, mailLoop, srsKeyFile, srsDomain,
+        messageSizeLimit, headerSizeLimit, bounceAddress, verp, loopbackAddress, dkim, rules, mailLoop, srsKeyFile, srsDomain,
         dnsServer, dnsTimeout, dmarcLookupFailure, publicSuffixList, bounceDays, bounceWindow, unsubscribeTokenLifetime,
     ]
 
