@@ -116,7 +116,8 @@ public struct DKIMKey: Sendable {
         }
         if lines[begin] == "-----BEGIN PRIVATE KEY-----",
             let der = Base64.decode(Array(lines[(begin + 1)..<end].joined().utf8)),
-            der.count == ed25519PKCS8Prefix.count + 32, Array(der.prefix(ed25519PKCS8Prefix.count)) == ed25519PKCS8Prefix
+            der.count == ed25519PKCS8Prefix.count + 32,
+            Array(der.prefix(ed25519PKCS8Prefix.count)) == ed25519PKCS8Prefix
         {
             do {
                 return .ed25519(try Curve25519.Signing.PrivateKey(rawRepresentation: der.suffix(32)))
@@ -130,7 +131,8 @@ public struct DKIMKey: Sendable {
         } catch {
             throw .configuration(
                 location: location,
-                reason: "not an RSA or Ed25519 private key in PEM (\(error)); see postroom-deliver(8) for the key formats")
+                reason:
+                    "not an RSA or Ed25519 private key in PEM (\(error)); see postroom-deliver(8) for the key formats")
         }
         guard rsa.keySizeInBits >= 2048 else {
             throw .configuration(
@@ -143,6 +145,8 @@ public struct DKIMKey: Sendable {
 
 extension Substring {
     fileprivate var trimmingSpaces: String {
-        String(drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed())
+        String(
+            drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }
+                .reversed())
     }
 }

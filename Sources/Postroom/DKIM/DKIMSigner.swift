@@ -78,7 +78,8 @@ public struct DKIMSigner: Sendable {
         header: inout Message, timestamp: Int?,
         body: (_ consume: ([UInt8]) -> Void) throws(PostroomError) -> Void
     ) throws(PostroomError) -> Outcome {
-        let domain = header.value(of: "From").flatMap { try? AddressParser.parseList($0) }?.first?.mailboxes.first?.domain
+        let domain = header.value(of: "From").flatMap { try? AddressParser.parseList($0) }?.first?.mailboxes.first?
+            .domain
         guard let domain, !domain.isEmpty else { return .noKey(domain: nil) }
         let signing = keys(for: domain)
         guard !signing.isEmpty else { return .noKey(domain: domain.lowercased()) }

@@ -259,7 +259,9 @@ public final class DeliverStage: @unchecked Sendable {
         let which = domain.map { "the From domain \($0)" } ?? "a message without a From address"
         log.record(
             name, status: "warning",
-            detail: "no DKIM key for \(which); sent unsigned (further ones this pass too); see --dkim in postroom-deliver(8)")
+            detail:
+                "no DKIM key for \(which); sent unsigned (further ones this pass too); see --dkim in postroom-deliver(8)"
+        )
     }
 
     /// Why an over-limit message fails, worded as a server's refusal (RFC 3463 5.3.4).
