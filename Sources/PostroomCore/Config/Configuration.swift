@@ -77,8 +77,9 @@ public struct Configuration: Sendable {
     /// Every key the file may contain.
     public static let knownKeys: [Key] = [
         spool, sendingDomains, messageIDDomain, unsubscribeURL, unsubscribeMailto, unsubscribeKeyFile, transport,
-        messageSizeLimit, headerSizeLimit, bounceAddress, verp, loopbackAddress, dkim, rules, mailLoop, srsKeyFile, srsDomain,
-        dnsServer, dnsTimeout, dmarcLookupFailure, publicSuffixList, bounceDays, bounceWindow, unsubscribeTokenLifetime,
+        messageSizeLimit, headerSizeLimit, bounceAddress, verp, loopbackAddress, dkim, rules, mailLoop, srsKeyFile,
+        srsDomain, dnsServer, dnsTimeout, dmarcLookupFailure, publicSuffixList, bounceDays, bounceWindow,
+        unsubscribeTokenLifetime,
     ]
 
     /// Where the file is looked for when neither `--config` nor `POSTROOM_CONFIG` names one.
