@@ -176,6 +176,34 @@ import Testing
         }
     }
 
+    /// OpenDKIM's opendkim-testmsg, a second verifier, for rsa-sha256 (Tests/Scripts/opendkim_verify.sh
+    /// gives it the key through a DNS server in its own network namespace).
+    @Test func openDKIMVerifiesRSASignatures() throws {
+        let keys = try makeKeys()
+        let spool = try spoolWithCorpus()
+        // The list copy carries a poster's signature no key is given for: opendkim would count it.
+        // opendkim-testmsg refuses the 8-bit message even unsigned ("dkim_chunk(): Syntax error",
+        // its own parser); dkimpy checks that one.
+        let outgoing = spool.maildir(.outgoing).path(of: .new)
+        for file in Files.list(outgoing) where file.contains("M2P1Q2.dkim") || file.contains("M0P1Q0.dkim") {
+            try Files.remove(outgoing + "/" + file)
+        }
+        let mailbox = directory.file("mailbox")
+        let rsaOnly = Array(keys.flags.suffix(2))
+        #expect(try Run.program("deliver", ["--spool", spool.root, "--maildir", mailbox] + rsaOnly).status == 0)
+        let script = Self.root.appendingPathComponent("Tests/Scripts/opendkim_verify.sh").path
+        let files = Files.list(mailbox + "/new")
+        #expect(files.count == 3 + Self.corpus.count - 2)
+        for file in files {
+            let path = mailbox + "/new/" + file
+            let verdict = try Run.program(script, [path, keys.records[1]])
+            #expect(verdict.status == 0, "\(file): \(verdict.stderr)")
+            let changed = directory.file("changed.eml")
+            try Files.write(changed, try Files.text(path).replacingOccurrences(of: "Subject: ", with: "Subject: X"))
+            #expect(try Run.program(script, [changed, keys.records[1]]).status != 0)
+        }
+    }
+
     @Test func messagesSentOverSMTPVerify() throws {
         let keys = try makeKeys()
         let spool = try spoolWithCorpus()
