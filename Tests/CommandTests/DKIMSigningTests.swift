@@ -204,6 +204,32 @@ import Testing
         }
     }
 
+    /// Through a real Exim, which adds Received and the like: still verifies on arrival.
+    @Test func signedMailStillVerifiesAfterExim() throws {
+        let keys = try makeKeys()
+        let exim = try EximTestServer()
+        let spool = try directory.spool()
+        for (index, key) in ["eightbit", "folded"].enumerated() {
+            let text = (Self.corpus[key] ?? "").replacingOccurrences(
+                of: "X-Postroom-", with: "X-Postroom-Envelope-To: ada%40school.example\nX-Postroom-Old-")
+            try spool.maildir(.outgoing).add(
+                Array(text.utf8), as: MessageName(base: "\(Timestamp.now().seconds).M\(index)P1Q\(index).exim"))
+        }
+        let result = try Run.program(
+            "deliver", ["--spool", spool.root, "--smtp", exim.url, "--tls", "off"] + keys.flags)
+        #expect(result.stdout == "sent 2, deferred 0, failed 0\n", "\(result.stderr)")
+        let delivered = try exim.delivered(count: 2)
+        #expect(delivered.count == 2)
+        for (index, text) in delivered.enumerated() {
+            #expect(text.contains("Received: from ") && text.contains("by exim.test"))
+            let path = directory.file("exim\(index).eml")
+            try Files.write(path, text)
+            let verdict = try verify(path, keys)
+            #expect(verdict.status == 0, "\(verdict.stdout)\(verdict.stderr)")
+            #expect(verdict.stdout.components(separatedBy: ": pass a=").count == 3, "\(verdict.stdout)")
+        }
+    }
+
     @Test func messagesSentOverSMTPVerify() throws {
         let keys = try makeKeys()
         let spool = try spoolWithCorpus()
