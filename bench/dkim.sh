@@ -18,8 +18,8 @@ openssl genpkey -algorithm ed25519 -out "$dir/ed.key" 2>/dev/null
 openssl genpkey -algorithm rsa -pkeyopt rsa_keygen_bits:2048 -out "$dir/rsa.key" 2>/dev/null
 chmod 600 "$dir"/*.key
 
-# Seconds per signature from openssl's sign/s column.
-per_sign() { awk -v name="$1" '$0 ~ name { for (i = 1; i <= NF; i++) if ($i ~ /s$/ && $(i+2) ~ /^[0-9.]+$/) last = $(i+2) } END { printf "%.9f", 1 / last }'; }
+# Seconds per signature from openssl's sign/s column (the last but one).
+per_sign() { awk -v name="$1" '$0 ~ name { rate = $(NF - 1) } END { printf "%.9f", 1 / rate }'; }
 rsa_sign=$(openssl speed -seconds 3 rsa2048 2>/dev/null | per_sign "^rsa 2048")
 ed_sign=$(openssl speed -seconds 3 ed25519 2>/dev/null | per_sign "Ed25519")
 
