@@ -108,7 +108,7 @@ import Testing
         """,
     ]
 
-    /// A spool with bulk mail rendered from examples/welcome.eml and the corpus in outgoing/.
+    /// A spool with bulk mail rendered from examples/welcome.eml, the corpus and a failure report in outgoing/.
     func spoolWithCorpus() throws -> Spool {
         let spool = try directory.spool()
         let csv = directory.file("students.csv")
@@ -133,6 +133,16 @@ import Testing
             let name = MessageName(base: "1700000000.M\(index)P1Q\(index).dkim")
             try spool.maildir(.outgoing).add(Array(text.utf8), as: name)
         }
+        // A failure report, as deliver --failure-reports queues it (From MAILER-DAEMON@ the host).
+        let failed = try Message(parsing: Array((Self.corpus["folded"] ?? "").utf8))
+        let reportName = MessageName(base: "1700000000.M9P1Q9.dkim")
+        let report = try #require(
+            try FailureReport.make(
+                original: failed,
+                envelope: try Envelope(sender: "team@example.org", recipients: ["parent@example.net"]),
+                reply: "550 5.1.1 no such user", relay: "mx.example.net[192.0.2.1]:25",
+                reportingHost: "mail.example.org", name: reportName, arrival: 1_700_000_000, now: 1_700_000_100))
+        try spool.maildir(.outgoing).add(report.bytes, as: reportName)
         return spool
     }
 
@@ -143,7 +153,7 @@ import Testing
         let result = try Run.program("deliver", ["--spool", spool.root, "--maildir", mailbox] + keys.flags)
         #expect(result.status == 0, "\(result.stderr)")
         let delivered = Files.list(mailbox + "/new")
-        #expect(delivered.count == 3 + Self.corpus.count)
+        #expect(delivered.count == 4 + Self.corpus.count)
         for file in delivered {
             let path = mailbox + "/new/" + file
             let verdict = try verify(path, keys)
@@ -193,7 +203,7 @@ import Testing
         #expect(try Run.program("deliver", ["--spool", spool.root, "--maildir", mailbox] + rsaOnly).status == 0)
         let script = Self.root.appendingPathComponent("Tests/Scripts/opendkim_verify.sh").path
         let files = Files.list(mailbox + "/new")
-        #expect(files.count == 3 + Self.corpus.count - 2)
+        #expect(files.count == 4 + Self.corpus.count - 2)
         for file in files {
             let path = mailbox + "/new/" + file
             let verdict = try Run.program(script, [path, keys.records[1]])
@@ -238,7 +248,7 @@ import Testing
             "deliver", ["--spool", spool.root, "--smtp", server.url, "--tls", "off"] + keys.flags)
         #expect(result.status == 0, "\(result.stderr)")
         let received = try server.messages()
-        #expect(received.count == 3 + Self.corpus.count)
+        #expect(received.count == 4 + Self.corpus.count)
         for (index, text) in received.enumerated() {
             let path = directory.file("received\(index).eml")
             try Files.write(path, text)
