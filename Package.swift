@@ -58,7 +58,7 @@ let package = Package(
             dependencies: [
                 "PostroomCore", "CCurl", "CMagic", "CSystem",
                 .product(name: "Stencil", package: "Stencil"),
-                // DKIM keys and signatures.
+                // DKIM: keys, Ed25519 signatures, and RSA from _CryptoExtras.
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]

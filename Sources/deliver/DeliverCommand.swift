@@ -103,6 +103,12 @@ struct DeliverCommand: ParsableCommand {
     var verp = false
 
     @Option(
+        help: ArgumentHelp(
+            "Sign with this DKIM key, DOMAIN:SELECTOR:KEYFILE (repeatable; default: dkim in postroom.conf).",
+            valueName: "key"))
+    var dkim: [String] = []
+
+    @Option(
         name: .customLong("healthcheck-url"),
         help: ArgumentHelp("Request this URL after each pass (a monitoring ping).", valueName: "url"))
     var healthcheckURL: String?
@@ -150,6 +156,8 @@ struct DeliverCommand: ParsableCommand {
             let configuration = try options.configuration()
             let envelopes = try SendingEnvelope(
                 bounceAddress: bounceAddress, verp: verp, loopback: loopback, configuration: configuration)
+            // Loaded before anything is sent: a key others can read or that does not parse stops here (78).
+            let signer = try DKIMSigner.configured(flags: dkim, configuration: configuration)
             if let dryRun {
                 let bytes = dryRun == "-" ? try MessageFile.readStandardInput() : try MessageFile.read(dryRun)
                 var message = try Message(parsing: bytes, source: dryRun == "-" ? "standard input" : dryRun)
@@ -157,6 +165,10 @@ struct DeliverCommand: ParsableCommand {
                 let name = dryRun == "-" ? nil : MessageName(fileName: FileSystem.baseName(dryRun))
                 let envelope = try envelopes.envelope(of: message, name: name)
                 message.removeInternalFields()
+                if let signer {
+                    let body = message.body
+                    _ = try signer.sign(header: &message, timestamp: Timestamp.now().seconds) { $0(body) }
+                }
                 OutputStream.writeAll(WireFormat.smtpTranscript(message.bytes, envelope: envelope), to: 1)
                 return
             }
@@ -181,6 +193,7 @@ struct DeliverCommand: ParsableCommand {
             stage.limits = try MessageLimits.configured(configuration, messageSizeFlag: messageSizeLimit)
             stage.bouncePolicy = try BounceHistory.Policy(configuration: configuration)
             stage.failureReports = failureReports
+            stage.dkim = signer
             if let rate {
                 // At least one a day, so the pause between sends stays a number of seconds.
                 guard let value = Double(rate.hasSuffix("/s") ? String(rate.dropLast(2)) : rate),

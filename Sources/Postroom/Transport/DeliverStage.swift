@@ -56,6 +56,10 @@ public final class DeliverStage: @unchecked Sendable {
     public var now: () -> Timestamp = { .now() }
     /// Messages over these limits go to `failed/` unsent.
     public var limits = MessageLimits.defaults
+    /// Signs each message with the DKIM keys of its From domain (nil: sent unsigned).
+    public var dkim: DKIMSigner?
+    /// From domains without a key, warned about in this pass (once each).
+    private let unsignedDomains = Mutex<Set<String>>([])
 
     /// A stage sending through transports that `makeTransport` opens, one per connection.
     public init(spool: Spool, log: SpoolLog, makeTransport: @escaping @Sendable () throws(PostroomError) -> Transport) {
@@ -67,6 +71,7 @@ public final class DeliverStage: @unchecked Sendable {
 
     /// One pass over everything due.
     public func run() throws(PostroomError) -> Summary {
+        unsignedDomains.withLock { $0.removeAll() }
         for removed in spool.sweepTemporaryFiles() {
             log.record(nil, status: "swept", detail: "removed \(removed), left by a stopped writer")
         }
@@ -262,12 +267,32 @@ public final class DeliverStage: @unchecked Sendable {
         }
         var header = stored.header
         header.removeInternalFields()
+        if let dkim { try sign(&header, body: stored, name: claim.name, with: dkim) }
         let headerSize = header.bytes.count
         if let problem = limits.violation(size: headerSize + stored.bodyLength, headerSize: headerSize) {
             return .refused(Self.oversize(problem))
         }
         let outbound = try Outbound(header: header, body: stored, envelope: envelope)
         return .ready(Prepared(claim: claim, header: stored.header, outbound: outbound))
+    }
+
+    /// Signs the header as it will be sent over the body in its file; warns once per pass and
+    /// domain when there is no key.
+    private func sign(
+        _ header: inout Message, body stored: StoredMessage, name: MessageName, with signer: DKIMSigner
+    ) throws(PostroomError) {
+        let outcome = try signer.sign(header: &header, timestamp: now().seconds) { (consume) throws(PostroomError) in
+            try stored.forEachBodyChunk({ (piece) throws(PostroomError) in consume(piece) }, unreadable: { $0 })
+        }
+        guard case .noKey(let domain) = outcome, unsignedDomains.withLock({ $0.insert(domain ?? "").inserted }) else {
+            return
+        }
+        let which = domain.map { "the From domain \($0)" } ?? "a message without a From address"
+        log.record(
+            name, status: "warning",
+            detail:
+                "no DKIM key for \(which); sent unsigned (further ones this pass too); see --dkim in postroom-deliver(8)"
+        )
     }
 
     /// Why an over-limit message fails, worded as a server's refusal (RFC 3463 5.3.4).

@@ -48,6 +48,8 @@ public struct Configuration: Sendable {
     public static let verp = Key(name: "verp", environment: nil, defaultValue: "no")
     /// An extra envelope recipient of everything `deliver` sends, routed back to `mark --loopback`.
     public static let loopbackAddress = Key(name: "loopback_address", environment: nil, defaultValue: nil)
+    /// `deliver`'s DKIM keys: a comma-separated list of `DOMAIN:SELECTOR:KEYFILE`.
+    public static let dkim = Key(name: "dkim", environment: nil, defaultValue: nil)
 
     /// `route`'s rule table.
     public static let rules = Key(name: "rules", environment: "POSTROOM_RULES", defaultValue: nil)
@@ -71,9 +73,6 @@ public struct Configuration: Sendable {
     public static let bounceDays = Key(name: "bounce_days", environment: nil, defaultValue: "3")
     /// How far back counted bounces are kept: a duration (`30d`).
     public static let bounceWindow = Key(name: "bounce_window", environment: nil, defaultValue: "30d")
-
-    /// DKIM keys, `DOMAIN:SELECTOR:KEYFILE`, comma-separated.
-    public static let dkim = Key(name: "dkim", environment: nil, defaultValue: nil)
 
     /// Every key the file may contain.
     public static let knownKeys: [Key] = [

@@ -95,6 +95,11 @@ public struct Message: Sendable, Equatable {
         fields.insert(try makeField(name, value), at: 0)
     }
 
+    /// Inserts `new`, in order, before all other fields (signatures go there, like trace fields).
+    public mutating func prepend(fields new: [HeaderField]) {
+        fields.insert(contentsOf: new, at: 0)
+    }
+
     /// Replaces every field called `name` by one field, at the first one's place (or at the end).
     public mutating func set(_ name: String, _ value: String) throws(PostroomError) {
         replaceFields(named: name, with: [try makeField(name, value)])
