@@ -128,4 +128,4 @@ clean:
 # Replay one trial: POSTROOM_CRASH_REPLAY=render:17 make crash-test
 crash-test: test-deps
 	$(SWIFT) build --build-tests
-	POSTROOM_CRASH_FULL=1 $(SWIFT) test --skip-build --filter 'CrashHarnessTests|RouteCrashTests|QueueCrashTests|ReleaseCommandTests'
+	POSTROOM_CRASH_FULL=1 $(SWIFT) test --skip-build --filter 'CrashHarnessTests|RouteCrashTests|MarkCrashTests|QueueCrashTests|ReleaseCommandTests'
