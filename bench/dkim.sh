@@ -6,11 +6,7 @@
 set -euo pipefail
 source bench/postfix-tools.bash
 dir=$(mktemp -d "${BENCH_DIR:-/tmp}/postroom-dkim.XXXXXX")
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-"$tools/usr/sbin/smtp-sink" -u nobody "127.0.0.1:$port" 256 &
-sink=$!
-trap 'kill $sink 2>/dev/null; rm -rf "$dir"' EXIT
-sleep 0.5
+start_smtp_sink
 size=1229
 count=${DKIM_BENCH_COUNT:-5000}
 
