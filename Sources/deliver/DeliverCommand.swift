@@ -203,7 +203,7 @@ struct DeliverCommand: ParsableCommand {
                 }
                 stage.rate = value
             }
-            let retention = try retainSent.map { (text) throws(PostroomError) in try DeliverStage.duration(text) }
+            let retention = try retainSent.map { (text) throws(PostroomError) in try DurationText.seconds(text) }
             stage.envelopes = envelopes
             stage.maximumMessages = maxMessages
             guard !(watch && once) else { throw .usage("choose --once or --watch") }

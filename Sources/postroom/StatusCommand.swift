@@ -21,7 +21,7 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors("postroom status") { () throws(PostroomError) in
-            let threshold = try unconfirmedAfter.map { (text) throws(PostroomError) in try DeliverStage.duration(text) }
+            let threshold = try unconfirmedAfter.map { (text) throws(PostroomError) in try DurationText.seconds(text) }
             let status = try SpoolStatus.measure(try options.openSpool(), unconfirmedAfter: threshold)
             StandardStream.write(json ? status.json : status.text, to: 1)
         }

@@ -205,11 +205,6 @@ public final class DeliverStage: @unchecked Sendable {
         return removed
     }
 
-    /// `90s`, `45m`, `12h`, `30d`, or plain seconds (see `DurationText`).
-    public static func duration(_ text: String) throws(PostroomError) -> Int {
-        try DurationText.seconds(text)
-    }
-
     /// A claimed message ready to send: its header in memory, its body left in the file
     /// (read in pieces as it is sent), so a message ahead costs little.
     private struct Prepared {
