@@ -1,3 +1,4 @@
+import PostroomCore
 import Crypto
 import Glibc
 import _CryptoExtras

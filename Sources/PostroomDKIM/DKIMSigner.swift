@@ -1,3 +1,4 @@
+import PostroomCore
 import Crypto
 
 /// Signs outgoing messages with the DKIM keys of their From domain (RFC 6376, RFC 8463).
