@@ -1,5 +1,5 @@
-import PostroomCore
 import Crypto
+import PostroomCore
 import _CryptoExtras
 
 /// A DKIM signing key, named as OpenDKIM's KeyTable names keys: `DOMAIN:SELECTOR:KEYFILE`.

@@ -1,6 +1,6 @@
-import PostroomCore
 import Crypto
 import Glibc
+import PostroomCore
 import _CryptoExtras
 
 /// `postroom dkim-keygen`: a new DKIM private key in a file, and the DNS record that

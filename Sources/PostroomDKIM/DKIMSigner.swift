@@ -1,5 +1,5 @@
-import PostroomCore
 import Crypto
+import PostroomCore
 
 /// Signs outgoing messages with the DKIM keys of their From domain (RFC 6376, RFC 8463).
 ///
