@@ -19,10 +19,42 @@ public enum AddressParser {
     /// Whether `text` is one plain address (`local@domain`) fit to send to: a dot-atom or
     /// quoted local part of at most 64 octets, and a host name or address literal.
     public static func isValidAddress(_ text: String) -> Bool {
+        if isPlainAddress(text) { return true }
         guard let mailbox = try? Mailbox(parsing: text), mailbox.displayName == nil,
             text.trimmingSpaces == mailbox.address || text.trimmingSpaces == "<\(mailbox.address)>"
         else { return false }
         return mailbox.localPart.utf8.count <= 64 && !mailbox.localPart.isEmpty && isValidDomain(mailbox.domain)
+    }
+
+    /// `local@domain` with a dot-atom local part and a host name: what nearly every address is,
+    /// recognised without tokenizing (route checks several on every start). Anything else, valid
+    /// or not, is left to the parser.
+    private static func isPlainAddress(_ text: String) -> Bool {
+        var local = 0
+        var previous: UInt8 = UInt8(ascii: ".")
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "@") { break }
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"):
+                break
+            case UInt8(ascii: "."):
+                guard previous != UInt8(ascii: ".") else { return false }
+            case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+                UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "/"),
+                UInt8(ascii: "="), UInt8(ascii: "?"), UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"),
+                UInt8(ascii: "{"), UInt8(ascii: "|"), UInt8(ascii: "}"), UInt8(ascii: "~"):
+                break
+            default:
+                return false
+            }
+            previous = byte
+            local += 1
+        }
+        guard local > 0, local <= 64, previous != UInt8(ascii: "."), local < text.utf8.count else { return false }
+        let domain = text.utf8.dropFirst(local + 1)
+        guard domain.allSatisfy({ $0 < 128 && $0 != UInt8(ascii: "[") }) else { return false }
+        return isValidDomain(String(decoding: domain, as: UTF8.self))
     }
 
     /// Host-name syntax (letters, digits, hyphens; UTF-8 labels allowed) or a bracketed literal.

@@ -18,6 +18,9 @@ public struct FanOut {
         public var published: [(name: MessageName, directory: String)]
         /// Whether the message had been committed by an earlier run (a retry after a crash).
         public var wasCommittedBefore: Bool
+        /// Queue directories that received copies and are not synced yet: only after
+        /// `commit(_:syncingQueues: false, name:)`, whose caller syncs them before it reports success.
+        public var unsyncedQueues: [String] = []
 
         public static func == (lhs: Result, rhs: Result) -> Bool {
             lhs.wasCommittedBefore == rhs.wasCommittedBefore
@@ -49,12 +52,16 @@ public struct FanOut {
 
     /// Makes every copy durable and publishes it; on a retry, publishes what an interrupted run
     /// left. `name(index)` names copy `index` (lineage: the copies share their parent's name).
+    ///
+    /// Without `syncingQueues`, the queue directories the copies were renamed into are left for
+    /// the caller to sync (`Result.unsyncedQueues`), so that it can sync them together with its
+    /// log; the copies are durable only once it has.
     public func commit(
-        _ copies: [RouteCopy], name: (Int) -> MessageName
+        _ copies: [RouteCopy], syncingQueues: Bool = true, name: (Int) -> MessageName
     ) throws(PostroomError) -> Result {
         // Created by whoever routes or releases first (root, for an operator): owned like the spool.
         try FileSystem.makeDirectories(directory, adoptingOwner: true)
-        if isCommitted { return Result(published: try publishCommitted(), wasCommittedBefore: true) }
+        if isCommitted { return try publishCommitted(retry: true, syncingQueues: syncingQueues) }
 
         // One writer per key: a second run for the same message waits here, then finds it committed.
         try FileSystem.makeDirectories(stagingPath, adoptingOwner: true)
@@ -65,7 +72,7 @@ public struct FanOut {
         }
         if isCommitted {
             rmdir(stagingPath)
-            return Result(published: try publishCommitted(), wasCommittedBefore: true)
+            return try publishCommitted(retry: true, syncingQueues: syncingQueues)
         }
         guard FileSystem.isSameFile(lock, stagingPath) else {
             throw .temporary("\(stagingPath) changed while route waited for it; the MTA will retry")
@@ -78,7 +85,7 @@ public struct FanOut {
         try FileSystem.rename(stagingPath, committedPath)
         try FileSystem.syncDirectory(directory)
         removeExpiredRecords()
-        return Result(published: try publishCommitted(), wasCommittedBefore: false)
+        return try publishCommitted(retry: false, syncingQueues: syncingQueues)
     }
 
     /// Writes each copy into the staging directory; all are on disk before this returns.
@@ -116,8 +123,10 @@ public struct FanOut {
                 written.removeAll()
             }
         }
-        try Self.syncData(written)
-        try FileSystem.syncDirectory(stagingPath)
+        // The data and the directory's entries have no order between them: one commit for both.
+        try ConcurrentSync.run([
+            written.map { .file(fd: $0.fd, path: $0.path, dataOnly: true) }, [.directory(stagingPath)],
+        ])
     }
 
     private static func syncData(_ files: [(fd: Int32, path: String)]) throws(PostroomError) {
@@ -126,10 +135,13 @@ public struct FanOut {
         }
     }
 
-    /// Renames every copy still in the committed directory into its queue.
-    private func publishCommitted() throws(PostroomError) -> [(name: MessageName, directory: String)] {
+    /// Renames every copy still in the committed directory into its queue. A retry also syncs the
+    /// spool's queues it published nothing into: the run it repeats may have renamed copies there
+    /// and died before syncing them.
+    private func publishCommitted(retry: Bool, syncingQueues: Bool) throws(PostroomError) -> Result {
         var published: [(name: MessageName, directory: String)] = []
-        var touched: [String] = []
+        var touched: [String] =
+            retry ? [spool.maildir(.outgoing).path + "/new", spool.maildir(.held).path + "/new"] : []
         let listPath = "\(committedPath)/\(Self.maildirList)"
         let maildirs =
             FileSystem.exists(listPath)
@@ -142,9 +154,16 @@ public struct FanOut {
                 if !touched.contains(target) { touched.append(target) }
             }
         }
-        for target in touched { try FileSystem.syncDirectory(target) }
+        var result = Result(published: published, wasCommittedBefore: retry)
+        guard syncingQueues else {
+            // The list stays (with the record) until the copies' renames are durable: without it a
+            // retry could not tell where a staged copy goes.
+            result.unsyncedQueues = touched
+            return result
+        }
+        try ConcurrentSync.run(touched.map { [.directory($0)] })
         if FileSystem.exists(listPath) { try FileSystem.removeFile(listPath) }
-        return published
+        return result
     }
 
     /// One copy into its maildir's `new/`: a rename, or, for a maildir on another file system,

@@ -174,6 +174,9 @@ public struct RouteCommand {
                         "to": "<\(recipient)>", "from": "<\(message.sender ?? "")>", "rule": "\(rule)",
                         "copies": "\(result.published.count)",
                     ], status: "routed", detail: Self.detail(result, summary: summary))
+                // The copies' queues and the log, in one wait: only then are the copies durable.
+                try log.sync(together: result.unsyncedQueues)
+                return .ok
             case .dropped(let reason):
                 log.record(
                     nil, ["to": "<\(recipient)>", "from": "<\(message.sender ?? "")>"], status: "dropped",

@@ -85,11 +85,15 @@ public struct Router {
     }
 
     /// Routes `message`: decides, then makes every copy durable in one crash-exact fan-out.
+    ///
+    /// A `.delivered` outcome leaves its queue directories unsynced (`FanOut.Result.unsyncedQueues`):
+    /// the caller logs, then syncs them together with the log, before it reports success.
     public func route(_ message: IncomingMessage, log: SpoolLog) throws(PostroomError) -> Outcome {
         let fanOut = FanOut(spool: context.spool, key: message.identity)
         // A retry of a message already committed only finishes its publishing.
         if fanOut.isCommitted {
-            let result = try fanOut.commit([], name: { _ in MessageNameGenerator.shared.next() })
+            let result = try fanOut.commit(
+                [], syncingQueues: false, name: { _ in MessageNameGenerator.shared.next() })
             logCopies(result, copies: [], message: message, log: log)
             return .delivered(result, rule: 0, summary: "routed before (an MTA retry)")
         }
@@ -110,7 +114,9 @@ public struct Router {
         case .deliver(let plan)?:
             let parent = MessageNameGenerator.shared.next(at: context.now)
             let count = plan.copies.count
-            let result = try fanOut.commit(plan.copies) { count == 1 ? parent : parent.child(recipientIndex: $0 + 1) }
+            let result = try fanOut.commit(plan.copies, syncingQueues: false) {
+                count == 1 ? parent : parent.child(recipientIndex: $0 + 1)
+            }
             logCopies(result, copies: plan.copies, message: message, log: log)
             return .delivered(result, rule: line ?? 0, summary: plan.summary)
         }

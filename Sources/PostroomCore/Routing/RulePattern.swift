@@ -2,7 +2,8 @@
 ///
 /// route starts once per message and usually stops at an early rule, so it compiles only the
 /// patterns it reaches; a pattern anchored on a literal (`^directors$`, `^S1234-`, `-staff$`)
-/// that the address cannot start or end with is skipped without being compiled at all; and a
+/// that the address cannot start or end with, or one with a literal the address does not contain
+/// (`^[a-z]+\.alumni\.`), is skipped without being compiled at all; and a
 /// rule whose arguments use no group is compiled without them (`REG_NOSUB`, a third cheaper). A
 /// pattern that does not compile fails the messages that reach it (route exits 75);
 /// `route --check` compiles them all.
@@ -13,6 +14,8 @@ public final class RulePattern: @unchecked Sendable {
     let requiredPrefix: [UInt8]
     /// The literal every match must end with, lowercased (empty when unknown).
     let requiredSuffix: [UInt8]
+    /// A literal every match must contain somewhere, lowercased (empty when unknown).
+    let requiredInfix: [UInt8]
     /// Whether a match's groups are wanted (the rule's arguments use `$N`).
     let capturing: Bool
     private var compiled: POSIXRegex?
@@ -21,8 +24,15 @@ public final class RulePattern: @unchecked Sendable {
     public init(_ text: String, capturing: Bool = true) {
         self.text = text
         self.capturing = capturing
-        requiredPrefix = Self.requiredPrefix(of: text)
-        requiredSuffix = Self.requiredSuffix(of: text)
+        // Every table line on every start: one conversion, one scan for alternations.
+        let bytes = Array(text.utf8)
+        if Self.hasTopLevelAlternation(bytes) {
+            (requiredPrefix, requiredSuffix, requiredInfix) = ([], [], [])
+        } else {
+            requiredPrefix = Self.requiredPrefix(bytes)
+            requiredSuffix = Self.requiredSuffix(bytes)
+            requiredInfix = Self.requiredInfix(bytes)
+        }
     }
 
     /// Compiles the pattern now (for `--check`).
@@ -35,15 +45,119 @@ public final class RulePattern: @unchecked Sendable {
 
     /// The groups of a match of `subject` (none without `capturing`), or nil.
     public func match(_ subject: String) throws(PostroomError) -> [String]? {
-        if !requiredPrefix.isEmpty {
-            let start = subject.utf8.prefix(requiredPrefix.count).map(Self.lower)
-            if start.count < requiredPrefix.count || !start.elementsEqual(requiredPrefix) { return nil }
-        }
-        if !requiredSuffix.isEmpty {
-            let end = subject.utf8.suffix(requiredSuffix.count).map(Self.lower)
-            if end.count < requiredSuffix.count || !end.elementsEqual(requiredSuffix) { return nil }
+        if !requiredPrefix.isEmpty || !requiredSuffix.isEmpty || !requiredInfix.isEmpty {
+            let bytes = Array(subject.utf8)
+            if !Self.has(requiredPrefix, in: bytes, at: 0) { return nil }
+            if !Self.has(requiredSuffix, in: bytes, at: bytes.count - requiredSuffix.count) { return nil }
+            if !requiredInfix.isEmpty
+                && !(0...max(0, bytes.count - requiredInfix.count)).contains(where: {
+                    Self.has(requiredInfix, in: bytes, at: $0)
+                })
+            {
+                return nil
+            }
         }
         return try compile().match(subject)
+    }
+
+    /// Whether `literal` (lowercase) is in `bytes` at `offset`, ignoring ASCII case; an empty one always is.
+    private static func has(_ literal: [UInt8], in bytes: [UInt8], at offset: Int) -> Bool {
+        guard !literal.isEmpty else { return true }
+        guard offset >= 0, bytes.count - offset >= literal.count else { return false }
+        for index in literal.indices where lower(bytes[offset + index]) != literal[index] { return false }
+        return true
+    }
+
+    /// The longest run of literal characters outside groups and brackets (escaped punctuation
+    /// included; less its last character when a quantifier that allows none follows), which any
+    /// match must contain. Empty for a pattern with an alternation outside parentheses.
+    static func requiredInfix(of pattern: String) -> [UInt8] {
+        let bytes = Array(pattern.utf8)
+        return hasTopLevelAlternation(bytes) ? [] : requiredInfix(bytes)
+    }
+
+    private static func requiredInfix(_ bytes: [UInt8]) -> [UInt8] {
+        var longest: [UInt8] = []
+        var run: [UInt8] = []
+        var depth = 0
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            if byte == UInt8(ascii: "\\") {
+                guard index < bytes.count else { return [] }
+                let escaped = bytes[index]
+                index += 1
+                // `\.` is a dot; `\w`, `\b`, `\1`, `\<`, `\'` and the like are GNU operators.
+                let isLiteral =
+                    escaped < 128 && escaped > 32 && !isAlphanumeric(escaped)
+                    && escaped != UInt8(ascii: "<") && escaped != UInt8(ascii: ">")
+                    && escaped != UInt8(ascii: "`") && escaped != UInt8(ascii: "'")
+                if depth == 0 && isLiteral { run.append(lower(escaped)) } else { end(&run, keepingLongest: &longest) }
+                continue
+            }
+            if byte == UInt8(ascii: "[") {
+                end(&run, keepingLongest: &longest)
+                index = Self.end(ofBracketAt: index - 1, in: bytes)
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "("):
+                end(&run, keepingLongest: &longest)
+                depth += 1
+            case UInt8(ascii: ")"):
+                depth -= 1
+            case UInt8(ascii: "*"), UInt8(ascii: "?"), UInt8(ascii: "{"):
+                // The character before may be absent from a match.
+                if depth == 0 && !run.isEmpty { run.removeLast() }
+                end(&run, keepingLongest: &longest)
+                if byte == UInt8(ascii: "{") {
+                    while index < bytes.count && bytes[index] != UInt8(ascii: "}") { index += 1 }
+                    index += 1
+                }
+            default:
+                if depth == 0 && !isSpecial(byte) && byte < 128 {
+                    run.append(lower(byte))
+                } else {
+                    end(&run, keepingLongest: &longest)
+                }
+            }
+        }
+        end(&run, keepingLongest: &longest)
+        return longest
+    }
+
+    private static func end(_ run: inout [UInt8], keepingLongest longest: inout [UInt8]) {
+        if run.count > longest.count { longest = run }
+        run.removeAll()
+    }
+
+    /// The index just past the bracket expression that starts at `start` (`]` first is a member).
+    private static func end(ofBracketAt start: Int, in bytes: [UInt8]) -> Int {
+        var index = start + 1
+        if index < bytes.count && bytes[index] == UInt8(ascii: "^") { index += 1 }
+        if index < bytes.count && bytes[index] == UInt8(ascii: "]") { index += 1 }
+        while index < bytes.count {
+            // `[:alpha:]`, `[.x.]` and `[=e=]` inside a bracket end with their own `]`.
+            if bytes[index] == UInt8(ascii: "["), index + 1 < bytes.count,
+                [UInt8(ascii: ":"), UInt8(ascii: "."), UInt8(ascii: "=")].contains(bytes[index + 1])
+            {
+                let kind = bytes[index + 1]
+                index += 2
+                while index + 1 < bytes.count && !(bytes[index] == kind && bytes[index + 1] == UInt8(ascii: "]")) {
+                    index += 1
+                }
+                index += 2
+                continue
+            }
+            if bytes[index] == UInt8(ascii: "]") { return index + 1 }
+            index += 1
+        }
+        return bytes.count
+    }
+
+    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122)
     }
 
     /// For `...abc$`: the literal bytes before the anchor back to the first special character (a
@@ -51,7 +165,11 @@ public final class RulePattern: @unchecked Sendable {
     /// an alternation outside parentheses.
     static func requiredSuffix(of pattern: String) -> [UInt8] {
         let bytes = Array(pattern.utf8)
-        guard bytes.count >= 2, bytes.last == UInt8(ascii: "$"), !hasTopLevelAlternation(bytes) else { return [] }
+        return hasTopLevelAlternation(bytes) ? [] : requiredSuffix(bytes)
+    }
+
+    private static func requiredSuffix(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.count >= 2, bytes.last == UInt8(ascii: "$") else { return [] }
         var index = bytes.count - 2
         var suffix: [UInt8] = []
         while index >= 0, !isSpecial(bytes[index]), bytes[index] < 128 {
@@ -70,14 +188,19 @@ public final class RulePattern: @unchecked Sendable {
     /// with an alternation outside parentheses, which could match without the prefix.
     static func requiredPrefix(of pattern: String) -> [UInt8] {
         let bytes = Array(pattern.utf8)
-        guard bytes.first == UInt8(ascii: "^"), !hasTopLevelAlternation(bytes) else { return [] }
+        return hasTopLevelAlternation(bytes) ? [] : requiredPrefix(bytes)
+    }
+
+    private static func requiredPrefix(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.first == UInt8(ascii: "^") else { return [] }
         var prefix: [UInt8] = []
         var index = 1
         while index < bytes.count, !isSpecial(bytes[index]), bytes[index] < 128 {
             prefix.append(lower(bytes[index]))
             index += 1
         }
-        if index < bytes.count, [UInt8(ascii: "*"), UInt8(ascii: "?"), UInt8(ascii: "{")].contains(bytes[index]),
+        if index < bytes.count,
+            bytes[index] == UInt8(ascii: "*") || bytes[index] == UInt8(ascii: "?") || bytes[index] == UInt8(ascii: "{"),
             !prefix.isEmpty
         {
             prefix.removeLast()

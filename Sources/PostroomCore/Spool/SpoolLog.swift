@@ -110,6 +110,18 @@ public final class SpoolLog: @unchecked Sendable {
         pendingSync.store(false, ordering: .relaxed)
     }
 
+    /// `sync()`, with `directories` synced at the same time (route: the queues its copies were
+    /// just renamed into). The directories are synced even when a line was lost.
+    public func sync(together directories: [String]) throws(PostroomError) {
+        let lost = failedAppend.exchange(0, ordering: .relaxed)
+        var groups: [[ConcurrentSync.Target]] = directories.map { [.directory($0)] }
+        let logging = lost == 0 && fd >= 0 && pendingSync.load(ordering: .relaxed) && path != nil
+        if logging, let path { groups.append([.file(fd: fd, path: path, dataOnly: false)]) }
+        try ConcurrentSync.run(groups)
+        if logging { pendingSync.store(false, ordering: .relaxed) }
+        if lost != 0 { throw .io(operation: "append to", path: path ?? "the log", errno: lost) }
+    }
+
     /// Syncs, reporting a failure on stderr instead of throwing: for commands whose work is
     /// already durable and whose non-zero exit would make the caller do it again (`submit`
     /// writing a request: a retry would send the mailing twice).

@@ -96,3 +96,19 @@ import Testing
         }
     }
 }
+
+extension AddressTests {
+    @Test func plainAddressesAreJudgedAsTheParserJudgesThem() {
+        // The fast path for dot-atom addresses must agree with the full parser on its edges.
+        for good in ["A@EXAMPLE.ORG", "a.b.c@x.y", "!#$%&'*+-/=?^_`{|}~@example.org", "1@2.3", "a@b-c.d"] {
+            #expect(AddressParser.isValidAddress(good), "\(good)")
+        }
+        for bad in [
+            "a.@example.org", "a@example.org.", "a@.example.org", "a b@example.org", "a@b@c.org", "@x.org",
+            "a@ex ample.org", "a\"b@example.org", "a(b)@example.org",
+            "a@" + String(repeating: "x", count: 64) + ".org",
+        ] {
+            #expect(!AddressParser.isValidAddress(bad), "\(bad)")
+        }
+    }
+}

@@ -118,3 +118,33 @@ extension RuleTableTests {
         #expect(try rules.firstMatch("info-7x@site.example")?.index == 2)
     }
 }
+
+extension RuleTableTests {
+    @Test func aLiteralInsideThePatternSkipsRulesTheAddressCannotMatch() throws {
+        #expect(RulePattern.requiredInfix(of: #"^[a-z]+\.5\.(alumni|archive)$"#) == Array(".5.".utf8))
+        #expect(RulePattern.requiredInfix(of: "^x-(a|b)-Staff$") == Array("-staff".utf8))
+        #expect(RulePattern.requiredInfix(of: "^ab?c+d{2}e$") == Array("a".utf8))
+        #expect(RulePattern.requiredInfix(of: #"^\<abc"#) == Array("abc".utf8))
+        #expect(RulePattern.requiredInfix(of: "^[]x|]+yz$") == Array("yz".utf8))
+        #expect(RulePattern.requiredInfix(of: "^[[:alpha:]]+-list$") == Array("-list".utf8))
+        #expect(RulePattern.requiredInfix(of: "abc|def").isEmpty)
+        #expect(RulePattern.requiredInfix(of: "(abc").isEmpty)
+        // Whatever the prefilter decides, the result is the regex engine's own.
+        let patterns = [
+            #"^[a-z]+\.5\.(alumni|archive)$"#, "^x-(a|b)-Staff$", "^ab?c+d{2}e$", #"^\<abc"#, "^[]x|]+yz$",
+            "^[[:alpha:]]+-list$", "abc|def", "^(s[0-9]+)-(students|teachers)$", "a.c", #"^a\.b\+c$"#,
+            "x*yz?$", "^(ab){2,3}c", #"\-\@x"#, "^[^a]bc[.]d",
+        ]
+        let subjects = [
+            "bob.5.alumni", "bob.6.alumni", "x-a-staff", "X-B-STAFF", "x-c-staff", "acdde", "abccdde", "abdde",
+            "abcdef", "abc", "zabc", "]]yz", "x|yz", "yz", "ab-list", "ab1-list", "abc", "def", "s12-students",
+            "S12-TEACHERS", "abc", "a.c", "a.b+c", "ab+c", "yz", "xxy", "ababc", "abc", "-@x", "bbc.d", "abc.d", "",
+        ]
+        for pattern in patterns {
+            let plain = try POSIXRegex(pattern)
+            for subject in subjects {
+                #expect(try RulePattern(pattern).match(subject) == plain.match(subject), "\(pattern) on \(subject)")
+            }
+        }
+    }
+}
