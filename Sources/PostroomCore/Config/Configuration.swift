@@ -182,7 +182,10 @@ public struct Configuration: Sendable {
 public enum ProcessEnvironment {
     /// The current environment variables.
     public static var current: [String: String] {
-        var result: [String: String] = [:]
+        var count = 0
+        while environ[count] != nil { count += 1 }
+        // Sized once: growing a dictionary rehashes every key, a measurable part of route's start.
+        var result = [String: String](minimumCapacity: count)
         var pointer = environ
         while let entry = pointer.pointee {
             // Split at the first `=` on the bytes: searching a String for a Character costs route,
