@@ -89,7 +89,9 @@ public struct DKIMSignatureField: Sendable {
         for field in DKIMHeaderSelection.select(signedNames, from: fields) {
             input += canonicalization.header.header(field)
         }
-        input += canonicalization.header.header(field(signature: [], lineEnding: lineEnding)).dropLast(2)
+        let own = canonicalization.header.header(field(signature: [], lineEnding: lineEnding))
+        // On a slice: Sequence's dropLast copies byte by byte.
+        input += own[...].dropLast(2)
         return input
     }
 
