@@ -9,43 +9,7 @@ import _CryptoExtras
 /// `openssl genpkey -algorithm ed25519` writes it). It must not be readable by others.
 public struct DKIMKey: Sendable {
     /// Where a key comes from: `DOMAIN:SELECTOR:KEYFILE`.
-    public struct Name: Sendable, Equatable, CustomStringConvertible {
-        /// The signing domain (`d=`), lower case.
-        public var domain: String
-        /// The selector (`s=`): the key is published at `SELECTOR._domainkey.DOMAIN`.
-        public var selector: String
-        /// The private key file.
-        public var keyFile: String
-
-        /// A key name from its parts.
-        public init(domain: String, selector: String, keyFile: String) {
-            self.domain = domain.lowercased()
-            self.selector = selector
-            self.keyFile = keyFile
-        }
-
-        /// Parses `DOMAIN:SELECTOR:KEYFILE` (the file is everything after the second colon);
-        /// `source` names where the text came from in the error.
-        public init(parsing text: String, source: String) throws(PostroomError) {
-            let parts = text.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
-            guard parts.count == 3, !parts[2].isEmpty else {
-                throw .configuration(
-                    location: source, reason: "DKIM key \"\(text)\" is not DOMAIN:SELECTOR:KEYFILE")
-            }
-            guard AddressParser.isValidDomain(parts[0]) else {
-                throw .configuration(location: source, reason: "DKIM key \"\(text)\": \"\(parts[0])\" is not a domain")
-            }
-            // A selector is one or more DNS labels (RFC 6376 3.1).
-            guard AddressParser.isValidDomain(parts[1]) else {
-                throw .configuration(
-                    location: source, reason: "DKIM key \"\(text)\": \"\(parts[1])\" is not a selector (DNS labels)")
-            }
-            self.init(domain: parts[0], selector: parts[1], keyFile: parts[2])
-        }
-
-        /// `DOMAIN:SELECTOR:KEYFILE`, what `deliver --dkim` takes.
-        public var description: String { "\(domain):\(selector):\(keyFile)" }
-    }
+    public typealias Name = DKIMKeyName
 
     private enum PrivateKey: @unchecked Sendable {
         case rsa(_RSA.Signing.PrivateKey)

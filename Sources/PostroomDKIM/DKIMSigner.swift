@@ -20,15 +20,37 @@ public struct DKIMSigner: Sendable {
     }
 
     /// The keys named by `--dkim` flags, else by the `dkim` key of the configuration (a
-    /// comma-separated list), loaded; nil when none is named.
-    public static func configured(flags: [String], configuration: Configuration) throws(PostroomError) -> DKIMSigner? {
+    /// comma-separated list), loaded; nil when none is named. The canonicalisation is
+    /// `canonicalization` (`--dkim-canonicalization`, a usage error when bad), else the
+    /// `dkim_canonicalization` key (a configuration error when bad).
+    public static func configured(
+        flags: [String], canonicalization: String? = nil, configuration: Configuration
+    ) throws(PostroomError) -> DKIMSigner? {
+        let modes = canonicalization ?? configuration.value(Configuration.dkimCanonicalization) ?? "relaxed/relaxed"
+        guard let pair = DKIMCanonicalization.pair(parsing: modes) else {
+            let choices = "relaxed/relaxed, relaxed/simple, simple/relaxed or simple/simple"
+            if canonicalization != nil {
+                throw .usage("--dkim-canonicalization \"\(modes.escapingControls)\" is not HEADER/BODY: \(choices)")
+            }
+            throw .configuration(
+                location: configuration.path ?? "configuration",
+                reason: "dkim_canonicalization \"\(modes.escapingControls)\" is not HEADER/BODY: \(choices)")
+        }
         let names: [DKIMKey.Name]
+        // A bad specification is a configuration error (exit 78), from the command line too.
         if !flags.isEmpty {
-            names = try flags.map { (text) throws(PostroomError) in try DKIMKey.Name(parsing: text, source: "--dkim") }
+            names = try flags.map { (text) throws(PostroomError) in
+                do throws(DKIMKeyName.ParseError) {
+                    return try DKIMKeyName(parsing: text)
+                } catch {
+                    throw .configuration(location: "--dkim", reason: error.description)
+                }
+            }
         } else if let list = configuration.value(Configuration.dkim) {
-            let source = configuration.path ?? "configuration"
-            names = try list.split(separator: ",").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }.map {
-                (text) throws(PostroomError) in try DKIMKey.Name(parsing: text, source: source)
+            do throws(DKIMKeyName.ParseError) {
+                names = try DKIMKeyName.parseList(list)
+            } catch {
+                throw .configuration(location: configuration.path ?? "configuration", reason: error.description)
             }
         } else {
             names = []
@@ -50,7 +72,9 @@ public struct DKIMSigner: Sendable {
         }
         // A key that cannot sign stops deliver now, not at the first message.
         for key in keys { _ = try key.sign([]) }
-        return DKIMSigner(keys: keys)
+        var signer = DKIMSigner(keys: keys)
+        signer.canonicalization = pair
+        return signer
     }
 
     /// The keys that sign mail from `domain`: those of the domain itself, else of its closest parent.
@@ -101,11 +125,5 @@ public struct DKIMSigner: Sendable {
         // Above any older signature and the trace fields a relay adds later go above these.
         header.prepend(fields: signatures)
         return .signed(signing.map(\.name))
-    }
-}
-
-extension String {
-    fileprivate var trimmingSpaces: String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
     }
 }

@@ -109,6 +109,14 @@ struct DeliverCommand: ParsableCommand {
     var dkim: [String] = []
 
     @Option(
+        name: .customLong("dkim-canonicalization"),
+        help: ArgumentHelp(
+            "DKIM canonicalisation, HEADER/BODY of relaxed and simple "
+                + "(default: dkim_canonicalization in postroom.conf, else relaxed/relaxed).",
+            valueName: "header/body"))
+    var dkimCanonicalization: String?
+
+    @Option(
         name: .customLong("healthcheck-url"),
         help: ArgumentHelp("Request this URL after each pass (a monitoring ping).", valueName: "url"))
     var healthcheckURL: String?
@@ -157,7 +165,8 @@ struct DeliverCommand: ParsableCommand {
             let envelopes = try SendingEnvelope(
                 bounceAddress: bounceAddress, verp: verp, loopback: loopback, configuration: configuration)
             // Loaded before anything is sent: a key others can read or that does not parse stops here (78).
-            let signer = try DKIMSigner.configured(flags: dkim, configuration: configuration)
+            let signer = try DKIMSigner.configured(
+                flags: dkim, canonicalization: dkimCanonicalization, configuration: configuration)
             if let dryRun {
                 let bytes = dryRun == "-" ? try MessageFile.readStandardInput() : try MessageFile.read(dryRun)
                 var message = try Message(parsing: bytes, source: dryRun == "-" ? "standard input" : dryRun)

@@ -262,21 +262,28 @@ public final class DeliverStage: @unchecked Sendable {
         }
         var header = stored.header
         header.removeInternalFields()
-        if let dkim { try sign(&header, body: stored, name: claim.name, with: dkim) }
+        var resigning: Outbound.Resigning?
+        if let dkim {
+            // Kept unsigned too: a relay without 8BITMIME gets a 7-bit form, signed anew.
+            let timestamp = now().seconds
+            resigning = Outbound.Resigning(signer: dkim, unsignedHeader: header, timestamp: timestamp)
+            try sign(&header, body: stored, name: claim.name, with: dkim, timestamp: timestamp)
+        }
         let headerSize = header.bytes.count
         if let problem = limits.violation(size: headerSize + stored.bodyLength, headerSize: headerSize) {
             return .refused(Self.oversize(problem))
         }
-        let outbound = try Outbound(header: header, body: stored, envelope: envelope)
+        let outbound = try Outbound(header: header, body: stored, envelope: envelope, resigning: resigning)
         return .ready(Prepared(claim: claim, header: stored.header, outbound: outbound))
     }
 
     /// Signs the header as it will be sent over the body in its file; warns once per pass and
     /// domain when there is no key.
     private func sign(
-        _ header: inout Message, body stored: StoredMessage, name: MessageName, with signer: DKIMSigner
+        _ header: inout Message, body stored: StoredMessage, name: MessageName, with signer: DKIMSigner,
+        timestamp: Int
     ) throws(PostroomError) {
-        let outcome = try signer.sign(header: &header, timestamp: now().seconds) { (consume) throws(PostroomError) in
+        let outcome = try signer.sign(header: &header, timestamp: timestamp) { (consume) throws(PostroomError) in
             try stored.forEachBodyChunk({ (piece) throws(PostroomError) in consume(piece) }, unreadable: { $0 })
         }
         guard case .noKey(let domain) = outcome, unsignedDomains.withLock({ $0.insert(domain ?? "").inserted }) else {

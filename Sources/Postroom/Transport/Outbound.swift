@@ -15,12 +15,29 @@ public struct Outbound: Sendable, Equatable {
     public let wireSize: Int
     /// Whether it has bytes over 127 (so BODY=8BITMIME).
     public let hasEightBit: Bool
+    /// How it was DKIM-signed, to sign it again if it changes on the way (nil: unsigned).
+    public let resigning: Resigning?
+
+    /// What signing a changed message again needs: the header as it was before signing.
+    public struct Resigning: Sendable {
+        /// The signer that signed it.
+        public var signer: DKIMSigner
+        /// The header before the signatures were added (internal fields already removed).
+        public var unsignedHeader: Message
+        /// The `t=` of the first signatures, kept for the new ones.
+        public var timestamp: Int
+        /// The two parts.
+        public init(signer: DKIMSigner, unsignedHeader: Message, timestamp: Int) {
+            (self.signer, self.unsignedHeader, self.timestamp) = (signer, unsignedHeader, timestamp)
+        }
+    }
 
     /// A message in memory.
     public init(data: [UInt8], envelope: Envelope) {
         self.envelope = envelope
         head = data
         stored = nil
+        resigning = nil
         size = data.count
         // Nothing to read, so nothing can fail.
         let measured = try? Self.measure(head: data, stored: nil)
@@ -31,10 +48,14 @@ public struct Outbound: Sendable, Equatable {
 
     /// The message in `stored` with `header` (its internal fields removed) in place of the
     /// file's; reads the body once to measure it and to refuse what the parser refuses (NUL, bare CR).
-    public init(header: Message, body stored: StoredMessage, envelope: Envelope) throws(PostroomError) {
+    /// `resigning` says how `header` was signed, when it was.
+    public init(
+        header: Message, body stored: StoredMessage, envelope: Envelope, resigning: Resigning? = nil
+    ) throws(PostroomError) {
         self.envelope = envelope
         head = header.bytes
         self.stored = stored
+        self.resigning = resigning
         size = head.count + stored.bodyLength
         let measured = try Self.measure(head: head, stored: stored)
         // Read again to name the line: rare, and never for a message the spool's stages wrote.
@@ -71,6 +92,26 @@ public struct Outbound: Sendable, Equatable {
         bytes.reserveCapacity(size)
         try stored.forEachBodyChunk({ (piece) throws(PostroomError) in bytes += piece }, unreadable: { $0 })
         return bytes
+    }
+
+    /// The message with every body part 7-bit (`SevenBitDowngrade`), for a server without
+    /// 8BITMIME; a signed message is signed again over the converted bytes, since the old
+    /// signatures cover the 8-bit body. A failure is what cannot be converted; a throw, what
+    /// cannot be read.
+    public func sevenBit() throws(PostroomError) -> Result<Outbound, SevenBitDowngrade.Impossible> {
+        var bytes = try contiguousBytes()
+        if let resigning { bytes = resigning.unsignedHeader.bytes + bytes[head.count...] }
+        let converted: [UInt8]
+        do throws(SevenBitDowngrade.Impossible) {
+            converted = try SevenBitDowngrade.convert(bytes)
+        } catch {
+            return .failure(error)
+        }
+        guard let resigning else { return .success(Outbound(data: converted, envelope: envelope)) }
+        var message = try Message(parsing: converted, source: stored?.path)
+        let body = message.body
+        _ = try resigning.signer.sign(header: &message, timestamp: resigning.timestamp) { $0(body) }
+        return .success(Outbound(data: message.bytes, envelope: envelope))
     }
 
     /// Calls `body` with the DATA section (`WireFormat.smtpData` of the message) in pieces of

@@ -160,10 +160,9 @@ public final class SMTPTransport: Transport {
         var content = message
         if !capabilities.eightBitMIME && message.hasEightBit {
             do throws(PostroomError) {
-                let bytes = try message.contiguousBytes()
-                do throws(SevenBitDowngrade.Impossible) {
-                    content = Outbound(data: try SevenBitDowngrade.convert(bytes), envelope: envelope)
-                } catch {
+                switch try message.sevenBit() {
+                case .success(let converted): content = converted
+                case .failure(let error):
                     return .refused(
                         SMTPReply(
                             code: 554,

@@ -50,6 +50,9 @@ public struct Configuration: Sendable {
     public static let loopbackAddress = Key(name: "loopback_address", environment: nil, defaultValue: nil)
     /// `deliver`'s DKIM keys: a comma-separated list of `DOMAIN:SELECTOR:KEYFILE`.
     public static let dkim = Key(name: "dkim", environment: nil, defaultValue: nil)
+    /// `deliver`'s DKIM canonicalisation, `HEADER/BODY` of `relaxed` and `simple`.
+    public static let dkimCanonicalization = Key(
+        name: "dkim_canonicalization", environment: nil, defaultValue: "relaxed/relaxed")
 
     /// `route`'s rule table.
     public static let rules = Key(name: "rules", environment: "POSTROOM_RULES", defaultValue: nil)
@@ -79,7 +82,7 @@ public struct Configuration: Sendable {
         spool, sendingDomains, messageIDDomain, unsubscribeURL, unsubscribeMailto, unsubscribeKeyFile, transport,
         messageSizeLimit, headerSizeLimit, bounceAddress, verp, loopbackAddress, rules, mailLoop, srsKeyFile, srsDomain,
         dnsServer, dnsTimeout, dmarcLookupFailure, publicSuffixList, bounceDays, bounceWindow, unsubscribeTokenLifetime,
-        dkim,
+        dkim, dkimCanonicalization,
     ]
 
     /// Where the file is looked for when neither `--config` nor `POSTROOM_CONFIG` names one.

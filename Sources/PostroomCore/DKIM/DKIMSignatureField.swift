@@ -19,21 +19,25 @@ public enum DKIMHeaderSelection {
     /// The `h=` names for `fields`: each of `names` once more than it occurs ("oversigning"),
     /// so a field of that name added later breaks the signature.
     public static func oversigned(_ names: [String], in fields: [HeaderField]) -> [String] {
-        names.flatMap { name in
-            Array(repeating: name, count: fields.count(where: { $0.hasName(name) }) + 1)
+        let fieldNames = fields.map { $0.name.asciiLowercased }
+        return names.flatMap { name in
+            let lower = name.asciiLowercased
+            return Array(repeating: name, count: fieldNames.count(where: { $0 == lower }) + 1)
         }
     }
 
     /// The fields that `h=` names pick, in `h=` order: each name takes the last instance not
     /// yet taken (5.4.2); a name with none left picks nothing.
     public static func select(_ names: [String], from fields: [HeaderField]) -> [HeaderField] {
-        var taken = Set<Int>()
+        let fieldNames = fields.map { $0.name.asciiLowercased }
+        var taken = [Bool](repeating: false, count: fields.count)
         var selected: [HeaderField] = []
         for name in names {
-            guard let index = fields.indices.last(where: { !taken.contains($0) && fields[$0].hasName(name) }) else {
+            let lower = name.asciiLowercased
+            guard let index = fieldNames.indices.last(where: { !taken[$0] && fieldNames[$0] == lower }) else {
                 continue
             }
-            taken.insert(index)
+            taken[index] = true
             selected.append(fields[index])
         }
         return selected
@@ -85,14 +89,17 @@ public struct DKIMSignatureField: Sendable {
         for field in DKIMHeaderSelection.select(signedNames, from: fields) {
             input += canonicalization.header.header(field)
         }
-        input += canonicalization.header.header(field(signature: [], lineEnding: lineEnding)).dropLast(2)
+        let own = canonicalization.header.header(field(signature: [], lineEnding: lineEnding))
+        // On a slice: Sequence's dropLast copies byte by byte.
+        input += own[...].dropLast(2)
         return input
     }
 
     /// The field with `signature` as `b=` (empty while hashing), folded: `b=` starts a line of
     /// its own, so the text before it is the same with and without the signature.
     public func field(signature: [UInt8], lineEnding: Message.LineEnding = .lf) -> HeaderField {
-        let fold = String(decoding: lineEnding.bytes, as: UTF8.self) + "\t"
+        // Built as bytes: it is made twice per signature (to hash, then to send).
+        let fold = lineEnding.bytes + [9]
         var tokens: [(text: String, glued: Bool)] = [
             ("v=1;", false), ("a=\(algorithm.rawValue);", false),
             ("c=\(canonicalization.header.rawValue)/\(canonicalization.body.rawValue);", false),
@@ -104,34 +111,46 @@ public struct DKIMSignatureField: Sendable {
             tokens.append((text, index > 0))
         }
         tokens.append(("bh=\(Base64.encode(bodyHash));", false))
-        var text = Self.name + ":"
-        var column = text.utf8.count
+        let encoded = Array(Base64.encode(signature).utf8)
+        var raw = Array((Self.name + ":").utf8)
+        raw.reserveCapacity(512 + encoded.count)
+        var column = raw.count
         for token in tokens {
             let length = token.text.utf8.count
             if column + 1 + length > Self.width {
-                text += fold
+                raw += fold
                 column = 1
             } else if !token.glued {
-                text += " "
+                raw.append(32)
                 column += 1
             }
-            text += token.text
+            raw += token.text.utf8
             column += length
         }
-        text += fold + "b="
+        raw += fold
+        raw += [UInt8(ascii: "b"), UInt8(ascii: "=")]
         column = 3
-        var rest = Substring(Base64.encode(signature))
-        while !rest.isEmpty {
+        var start = 0
+        while start < encoded.count {
             let room = Self.width - column
             if room < 8 {
-                text += fold
+                raw += fold
                 column = 1
                 continue
             }
-            text += rest.prefix(room)
-            column += min(room, rest.count)
-            rest = rest.dropFirst(room)
+            let end = min(start + room, encoded.count)
+            raw += encoded[start..<end]
+            column += end - start
+            start = end
         }
-        return HeaderField(name: Self.name, raw: Array((text + String(decoding: lineEnding.bytes, as: UTF8.self)).utf8))
+        raw += lineEnding.bytes
+        return HeaderField(name: Self.name, raw: raw)
+    }
+}
+
+extension String {
+    /// ASCII letters lower-cased, as field names compare (`HeaderField.hasName`).
+    fileprivate var asciiLowercased: String {
+        String(decoding: utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
     }
 }

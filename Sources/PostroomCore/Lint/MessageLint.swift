@@ -24,7 +24,17 @@ public struct MessageLint: Sendable {
         -> MessageLint
     {
         let specs = flags.isEmpty ? configuration.value(Configuration.dkim).map { [$0] } ?? [] : flags
-        let domains = try DKIMDomains.parse(specs, source: flags.isEmpty ? "dkim" : "--dkim")
+        let source = flags.isEmpty ? "dkim" : "--dkim"
+        var domains: [String] = []
+        // Each --dkim may be a list too. Lint never opens the key files (it may run where they
+        // are not readable): only the domains count. A bad one is a usage error (64).
+        for item in specs {
+            do throws(DKIMKeyName.ParseError) {
+                domains += try DKIMKeyName.parseList(item).map(\.domain)
+            } catch {
+                throw .usage("\(source): \(error)")
+            }
+        }
         let list = configuration.value(Configuration.publicSuffixList) ?? ""
         return MessageLint(dkimDomains: domains, publicSuffixList: PublicSuffixList(path: list))
     }

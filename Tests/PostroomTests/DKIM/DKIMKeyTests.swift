@@ -97,11 +97,25 @@ import Testing
     }
 
     @Test func keyNamesParse() throws {
-        let name = try DKIMKey.Name(parsing: "Example.org:s1:/etc/postroom/s1:2024.key", source: "--dkim")
+        let name = try DKIMKeyName(parsing: "Example.org.:s1:/etc/postroom/s1:2024.key")
         #expect(name == DKIMKey.Name(domain: "example.org", selector: "s1", keyFile: "/etc/postroom/s1:2024.key"))
         #expect(name.description == "example.org:s1:/etc/postroom/s1:2024.key")
-        for bad in ["example.org:s1", "example.org:s1:", "exa mple.org:s1:/k", "example.org:s_1:/k"] {
-            #expect(throws: PostroomError.self) { try DKIMKey.Name(parsing: bad, source: "--dkim") }
+        for bad in ["example.org:s1", "example.org:s1:", "exa mple.org:s1:/k", "example.org:s_1:/k", "[1.2.3.4]:s:/k"] {
+            #expect(throws: DKIMKeyName.ParseError.self) { try DKIMKeyName(parsing: bad) }
+        }
+        #expect(
+            try DKIMKeyName.parseList(" a.example:s1:/k ,, b.example:s2:/a:b ").map(\.description) == [
+                "a.example:s1:/k", "b.example:s2:/a:b",
+            ])
+    }
+
+    @Test func badKeyNamesStopDeliverAsConfigurationErrors() throws {
+        for (flags, text) in [(["example.org:s1"], ""), ([], "dkim = example.org:s1:/k, nope")] {
+            #expect {
+                try DKIMSigner.configured(flags: flags, configuration: try Configuration(text: text))
+            } throws: { error in
+                (error as? PostroomError)?.exitStatus == .config
+            }
         }
     }
 

@@ -149,10 +149,20 @@ import Testing
     }
 
     @Test func dkimSpecificationsGiveTheirDomains() throws {
+        let configuration = try Configuration(text: "dkim = Example.org.:s1:/k, news.example.net:s2:/a:b")
+        #expect(try MessageLint.configured(configuration, dkim: []).dkimDomains == ["example.org", "news.example.net"])
         #expect(
-            try DKIMDomains.parse(["Example.org.:s1:/k, news.example.net:s2:/a:b"], source: "dkim") == [
-                "example.org", "news.example.net",
+            try MessageLint.configured(configuration, dkim: ["a.example:s:/k,b.example:t:/k"]).dkimDomains == [
+                "a.example", "b.example",
             ])
-        #expect(throws: PostroomError.self) { try DKIMDomains.parse(["example.org:s1"], source: "--dkim") }
+        // A bad specification is a usage error (exit 64), whether from --dkim or the configuration.
+        for (flags, text) in [(["example.org:s1"], ""), ([], "dkim = example.org:s_1:/k")] {
+            #expect {
+                try MessageLint.configured(try Configuration(text: text), dkim: flags)
+            } throws: { error in
+                guard let error = error as? PostroomError, case .usage = error else { return false }
+                return error.exitStatus == .usage
+            }
+        }
     }
 }
