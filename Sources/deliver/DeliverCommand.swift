@@ -171,7 +171,8 @@ struct DeliverCommand: ParsableCommand {
                     _ = try signer.sign(header: &message, timestamp: Timestamp.now().seconds) { $0(body) }
                     if let request = try? ARCSealRequest(controls: controls) {
                         _ = try ARCSealer(signer: signer).seal(
-                            header: &message, request: request, timestamp: Timestamp.now().seconds) { $0(body) }
+                            header: &message, request: request, timestamp: Timestamp.now().seconds
+                        ) { $0(body) }
                     }
                 }
                 OutputStream.writeAll(WireFormat.smtpTranscript(message.bytes, envelope: envelope), to: 1)
