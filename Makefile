@@ -11,7 +11,7 @@ CONFIG     ?= release
 STAGES     := $(notdir $(wildcard Sources/expand Sources/render Sources/route Sources/deliver Sources/mark))
 BUILD_DEBS := libcurl4-openssl-dev libmagic-dev pkg-config
 TEST_DEBS  := mandoc util-linux python3 python3-aiosmtpd openssl exim4-daemon-light opendkim-tools iproute2 \
-              procmail dnsmasq-base bind9-dnsutils publicsuffix python3-dkim time strace jq
+              procmail dnsmasq-base bind9-dnsutils publicsuffix python3-dkim python3-authres time strace jq
 BENCH_DEBS := time bc hyperfine
 # The list benchmark's comparison; bench/route-list.sh says so and skips it when it cannot be installed.
 BENCH_OPTIONAL_DEBS := mlmmj

@@ -173,10 +173,16 @@ struct DeliverCommand: ParsableCommand {
                 // A spool file's name is its file name; standard input has only its Message-ID.
                 let name = dryRun == "-" ? nil : MessageName(fileName: FileSystem.baseName(dryRun))
                 let envelope = try envelopes.envelope(of: message, name: name)
+                let controls = message
                 message.removeInternalFields()
                 if let signer {
                     let body = message.body
                     _ = try signer.sign(header: &message, timestamp: Timestamp.now().seconds) { $0(body) }
+                    if let request = try? ARCSealRequest(controls: controls) {
+                        _ = try ARCSealer(signer: signer).seal(
+                            header: &message, request: request, timestamp: Timestamp.now().seconds
+                        ) { $0(body) }
+                    }
                 }
                 OutputStream.writeAll(WireFormat.smtpTranscript(message.bytes, envelope: envelope), to: 1)
                 return

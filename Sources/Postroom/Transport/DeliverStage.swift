@@ -60,6 +60,8 @@ public final class DeliverStage: @unchecked Sendable {
     public var dkim: DKIMSigner?
     /// From domains without a key, warned about in this pass (once each).
     private let unsignedDomains = Mutex<Set<String>>([])
+    /// Seals list copies that ask for it (ARC), warning once per pass about those it cannot.
+    private let arcSealing = ARCSealingStep()
 
     /// A stage sending through transports that `makeTransport` opens, one per connection.
     public init(spool: Spool, log: SpoolLog, makeTransport: @escaping @Sendable () throws(PostroomError) -> Transport) {
@@ -72,6 +74,7 @@ public final class DeliverStage: @unchecked Sendable {
     /// One pass over everything due.
     public func run() throws(PostroomError) -> Summary {
         unsignedDomains.withLock { $0.removeAll() }
+        arcSealing.startPass()
         for removed in spool.sweepTemporaryFiles() {
             log.record(nil, status: "swept", detail: "removed \(removed), left by a stopped writer")
         }
@@ -263,11 +266,15 @@ public final class DeliverStage: @unchecked Sendable {
         var header = stored.header
         header.removeInternalFields()
         var resigning: Outbound.Resigning?
+        let timestamp = now().seconds
+        let unsigned = header
+        if let dkim { try sign(&header, body: stored, name: claim.name, with: dkim, timestamp: timestamp) }
+        let sealed = try arcSealing.seal(
+            &header, controls: stored.header, body: stored, signer: dkim, timestamp: timestamp, name: claim.name,
+            log: log)
         if let dkim {
-            // Kept unsigned too: a relay without 8BITMIME gets a 7-bit form, signed anew.
-            let timestamp = now().seconds
-            resigning = Outbound.Resigning(signer: dkim, unsignedHeader: header, timestamp: timestamp)
-            try sign(&header, body: stored, name: claim.name, with: dkim, timestamp: timestamp)
+            // Kept unsigned too: a relay without 8BITMIME gets a 7-bit form, signed and sealed anew.
+            resigning = Outbound.Resigning(signer: dkim, unsignedHeader: unsigned, timestamp: timestamp, arc: sealed)
         }
         let headerSize = header.bytes.count
         if let problem = limits.violation(size: headerSize + stored.bodyLength, headerSize: headerSize) {

@@ -26,9 +26,11 @@ public struct Outbound: Sendable, Equatable {
         public var unsignedHeader: Message
         /// The `t=` of the first signatures, kept for the new ones.
         public var timestamp: Int
-        /// The two parts.
-        public init(signer: DKIMSigner, unsignedHeader: Message, timestamp: Int) {
-            (self.signer, self.unsignedHeader, self.timestamp) = (signer, unsignedHeader, timestamp)
+        /// The ARC set added after the signatures, when one was: made again too.
+        public var arc: ARCSealRequest?
+        /// The parts.
+        public init(signer: DKIMSigner, unsignedHeader: Message, timestamp: Int, arc: ARCSealRequest? = nil) {
+            (self.signer, self.unsignedHeader, self.timestamp, self.arc) = (signer, unsignedHeader, timestamp, arc)
         }
     }
 
@@ -111,6 +113,11 @@ public struct Outbound: Sendable, Equatable {
         var message = try Message(parsing: converted, source: stored?.path)
         let body = message.body
         _ = try resigning.signer.sign(header: &message, timestamp: resigning.timestamp) { $0(body) }
+        if let arc = resigning.arc {
+            _ = try ARCSealer(signer: resigning.signer).seal(
+                header: &message, request: arc, timestamp: resigning.timestamp
+            ) { $0(body) }
+        }
         return .success(Outbound(data: message.bytes, envelope: envelope))
     }
 

@@ -1,0 +1,36 @@
+#!/usr/bin/python3
+"""Validates a message's ARC chain with dkimpy, the public keys given on the command line
+instead of DNS.
+
+usage: arc_verify.py MESSAGE NAME=TXT...   (NAME: selector._domainkey.domain)
+Prints "cv=RESULT instances=N: REASON"; exits 0 when the chain validates (cv=pass), 1 otherwise.
+"""
+import sys
+
+import dkim
+
+
+def main():
+    with open(sys.argv[1], "rb") as handle:
+        message = handle.read()
+    records = {}
+    for spec in sys.argv[2:]:
+        name, _, value = spec.partition("=")
+        records[name.rstrip(".").lower() + "."] = value.encode()
+
+    def dnsfunc(name, timeout=5):
+        if isinstance(name, bytes):
+            name = name.decode()
+        return records.get(name.rstrip(".").lower() + ".")
+
+    cv, results, reason = dkim.arc_verify(message, dnsfunc=dnsfunc)
+    result = cv.decode() if isinstance(cv, bytes) else str(cv)
+    print("cv=%s instances=%d: %s" % (result, len(results), reason))
+    for item in results:
+        print("i=%s ams-valid=%s as-valid=%s cv=%s" % (
+            item.get("instance"), item.get("ams-valid"), item.get("as-valid"), item.get("cv", b"?").decode()))
+    return 0 if cv == dkim.CV_Pass else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
