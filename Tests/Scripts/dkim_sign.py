@@ -6,7 +6,7 @@ usage: dkim_sign.py dkim MESSAGE SELECTOR DOMAIN KEYFILE
 KEYFILE is PEM as openssl genpkey writes it (RSA, or Ed25519 in PKCS#8). `dkim` prepends a
 DKIM-Signature (rsa-sha256 or ed25519-sha256 after the key); `arc` prepends an ARC set
 (rsa-sha256), whose results come from the message's Authentication-Results of AUTHSERV-ID.
-The signed message goes to standard output, with the message's own line endings.
+The signed message goes to standard output, with the message's own line endings (CRLF after `arc`).
 """
 import base64
 import sys
@@ -29,6 +29,10 @@ def main():
     mode, path, selector, domain, keyfile = sys.argv[1:6]
     with open(path, "rb") as handle:
         message = handle.read()
+    if mode == "arc":
+        # dkimpy ends the ARC-Authentication-Results it makes with CRLF whatever the message
+        # uses, which breaks its own seal on an LF message: ARC sets are made on CRLF.
+        message = message.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
     linesep = b"\r\n" if b"\r\n" in message else b"\n"
     key, algorithm = private_key(keyfile)
     if mode == "dkim":
