@@ -51,6 +51,11 @@ public struct Configuration: Sendable {
     /// `deliver`'s DKIM keys: a comma-separated list of `DOMAIN:SELECTOR:KEYFILE`.
     public static let dkim = Key(name: "dkim", environment: nil, defaultValue: nil)
 
+    /// The name of this site in Authentication-Results (RFC 8601 authserv-id): the results a
+    /// list copy's ARC set carries; an incoming Authentication-Results field is trusted only
+    /// with this id (default: the list's domain).
+    public static let authservID = Key(name: "authserv_id", environment: nil, defaultValue: nil)
+
     /// `route`'s rule table.
     public static let rules = Key(name: "rules", environment: "POSTROOM_RULES", defaultValue: nil)
     /// What `route` does with a message that looped back: `drop` (exit 0, logged) or `bounce` (exit 65).
@@ -79,7 +84,7 @@ public struct Configuration: Sendable {
         spool, sendingDomains, messageIDDomain, unsubscribeURL, unsubscribeMailto, unsubscribeKeyFile, transport,
         messageSizeLimit, headerSizeLimit, bounceAddress, verp, loopbackAddress, rules, mailLoop, srsKeyFile, srsDomain,
         dnsServer, dnsTimeout, dmarcLookupFailure, publicSuffixList, bounceDays, bounceWindow, unsubscribeTokenLifetime,
-        dkim,
+        dkim, authservID,
     ]
 
     /// Where the file is looked for when neither `--config` nor `POSTROOM_CONFIG` names one.

@@ -43,6 +43,11 @@ public enum ControlHeader: String, Sendable, CaseIterable {
     case heldReason = "X-Postroom-Held-Reason"
     /// The address a held post was routed for (the list): releasing it routes it there again.
     case heldFor = "X-Postroom-Held-For"
+    /// On a list copy, the ARC set `deliver` adds: `DOMAIN INSTANCE CV` (sealing domain,
+    /// the new `i=`, the incoming chain's `none`, `pass` or `fail`).
+    case arcSeal = "X-Postroom-ARC-Seal"
+    /// On a list copy, the new ARC-Authentication-Results after `i=N; `: `AUTHSERV-ID; RESULTS`.
+    case arcResults = "X-Postroom-ARC-Results"
 
     /// The prefix shared by all control fields.
     public static let prefix = "X-Postroom-"
