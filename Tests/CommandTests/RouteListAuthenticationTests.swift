@@ -42,12 +42,14 @@ import Testing
         let reason = try Message(parsing: try Files.read(held)).control(.heldReason) ?? ""
         #expect(reason.contains("no valid DKIM signature of example.org (unsigned)"), "\(reason)")
 
-        // Signed by another domain than From's: not aligned, held too.
-        let other = try SignedMail(domain: "elsewhere.example")
-        let foreign = try other.signedByDkimpy(
-            Array(Self.post.replacingOccurrences(of: "trip@", with: "trip3@").utf8), selector: "ed")
+        // A valid signature of example.org on a post From elsewhere.example: not aligned, held too.
+        let foreign = try mail.signedByDkimpy(
+            Array(Self.post.replacingOccurrences(of: "teacher@example.org", with: "teacher@elsewhere.example").utf8),
+            selector: "ed")
         #expect(try Self.send(route, foreign).status == 0)
         #expect(Self.held(route).count == 2)
+        let reasons = try Self.held(route).map { try Message(parsing: try Files.read($0)).control(.heldReason) ?? "" }
+        #expect(reasons.contains { $0.contains("of elsewhere.example (pass d=example.org)") }, "\(reasons)")
 
         let explained = try route.route(
             Array(), recipient: nil, sender: nil,

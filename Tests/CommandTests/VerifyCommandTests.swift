@@ -172,13 +172,13 @@ final class SignedMail: @unchecked Sendable {
             #expect(Self.lines(result).last == "arc-instance=\(times) cv=pass")
         }
         let text = String(decoding: try Self.sealed(mail, times: 2), as: UTF8.self)
-        // The first hop's results changed: its seal no longer matches.
+        // The first hop's results changed: the second seal, which covers them, no longer matches.
         let broken = text.replacingOccurrences(
             of: "i=1; mx1.example.org; dkim=pass", with: "i=1; mx1.example.org; dkim=fail")
         #expect(broken != text)
         let result = try mail.verify(Array(broken.utf8))
         #expect(Self.lines(result).last == "arc-instance=2 cv=fail", "\(result.stdout)")
-        #expect(result.stdout.contains("arc=fail (ARC-Seal i=1: fail"), "\(result.stdout)")
+        #expect(result.stdout.contains("arc=fail (ARC-Seal i=2: fail"), "\(result.stdout)")
         // A body changed after the last hop: its message signature fails.
         let body = text.replacingOccurrences(of: "Bring lunch", with: "Bring money")
         #expect(try mail.verify(Array(body.utf8)).stdout.contains("arc=fail (ARC-Message-Signature i=2: fail"))
