@@ -8,7 +8,7 @@ MANDIR     ?= $(PREFIX)/share/man
 SWIFT      ?= swift
 CONFIG     ?= release
 
-STAGES     := $(notdir $(wildcard Sources/expand Sources/render Sources/route Sources/deliver Sources/mark))
+STAGES     := $(notdir $(wildcard Sources/expand Sources/render Sources/route Sources/deliver Sources/mark Sources/verify))
 BUILD_DEBS := libcurl4-openssl-dev libmagic-dev pkg-config
 TEST_DEBS  := mandoc util-linux python3 python3-aiosmtpd openssl exim4-daemon-light opendkim-tools iproute2 \
               procmail dnsmasq-base bind9-dnsutils publicsuffix python3-dkim python3-authres time strace jq
@@ -90,6 +90,7 @@ STATIC_SUITES = Route(?!Limit)|ScopedSuppression|(Exim|Postfix|Procmail)Pipe|Mar
 test-static: test-deps
 	$(SWIFT) build -c release --product route
 	$(SWIFT) build -c release --product mark
+	$(SWIFT) build -c release --product verify
 	POSTROOM_STATIC_BIN=$$($(SWIFT) build -c release --show-bin-path) $(SWIFT) test --skip-build --filter '$(STATIC_SUITES)'
 
 # The house style is .swift-format's; 'swift format -i -r Sources Tests Package.swift' applies it.

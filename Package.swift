@@ -10,6 +10,13 @@ let startedPerMessage: [LinkerSetting] = [
     .unsafeFlags(["-static-stdlib"], .when(configuration: .debug)),
 ]
 
+// verify links swift-crypto, whose FoundationEssentials needs these when linked statically.
+let verifyLinkerSettings =
+    startedPerMessage
+    + ["_FoundationCollections", "_FoundationCShims", "swiftSynchronization"].map {
+        LinkerSetting.linkedLibrary($0)
+    }
+
 let package = Package(
     name: "postroom",
     platforms: [.macOS(.v15)],
@@ -22,6 +29,7 @@ let package = Package(
         .executable(name: "deliver", targets: ["deliver"]),
         .executable(name: "route", targets: ["route"]),
         .executable(name: "mark", targets: ["mark"]),
+        .executable(name: "verify", targets: ["verify"]),
         // Test-only: the crash harness preloads it to stop a stage at a chosen step.
         .library(name: "CrashPoint", type: .dynamic, targets: ["CCrashPoint"]),
     ],
@@ -105,6 +113,13 @@ let package = Package(
             name: "mark",
             dependencies: ["PostroomCore"],
             linkerSettings: startedPerMessage
+        ),
+        // Run by route for list posts that are sealed or must be signed: the crypto route does
+        // not link. Static in release like route; swift-crypto needs only FoundationEssentials.
+        .executableTarget(
+            name: "verify",
+            dependencies: ["PostroomDKIM"],
+            linkerSettings: verifyLinkerSettings
         ),
         // Test-only worker that exercises the spool from separate processes.
         .executableTarget(

@@ -52,10 +52,12 @@ public enum Run {
         return ".build/debug"
     }()
 
-    /// The path of a built executable. `POSTROOM_STATIC_BIN=DIR` takes `route` and `mark` from DIR
-    /// (a release build, linked statically: see Package.swift), the rest from this build.
+    /// The path of a built executable. `POSTROOM_STATIC_BIN=DIR` takes `route`, `mark` and `verify`
+    /// (which route runs from its own directory) from DIR (a release build, linked statically:
+    /// see Package.swift), the rest from this build.
     public static func binary(_ name: String) -> String {
-        if name == "route" || name == "mark", let directory = ProcessInfo.processInfo.environment["POSTROOM_STATIC_BIN"]
+        if ["route", "mark", "verify"].contains(name),
+            let directory = ProcessInfo.processInfo.environment["POSTROOM_STATIC_BIN"]
         {
             return "\(directory)/\(name)"
         }

@@ -54,6 +54,11 @@ public struct Configuration: Sendable {
     public static let dkimCanonicalization = Key(
         name: "dkim_canonicalization", environment: nil, defaultValue: "relaxed/relaxed")
 
+    /// The name of this site in Authentication-Results (RFC 8601 authserv-id): the results a
+    /// list copy's ARC set carries; an incoming Authentication-Results field is trusted only
+    /// with this id (default: the list's domain).
+    public static let authservID = Key(name: "authserv_id", environment: nil, defaultValue: nil)
+
     /// `route`'s rule table.
     public static let rules = Key(name: "rules", environment: "POSTROOM_RULES", defaultValue: nil)
     /// What `route` does with a message that looped back: `drop` (exit 0, logged) or `bounce` (exit 65).
@@ -82,7 +87,7 @@ public struct Configuration: Sendable {
         spool, sendingDomains, messageIDDomain, unsubscribeURL, unsubscribeMailto, unsubscribeKeyFile, transport,
         messageSizeLimit, headerSizeLimit, bounceAddress, verp, loopbackAddress, rules, mailLoop, srsKeyFile, srsDomain,
         dnsServer, dnsTimeout, dmarcLookupFailure, publicSuffixList, bounceDays, bounceWindow, unsubscribeTokenLifetime,
-        dkim, dkimCanonicalization,
+        dkim, dkimCanonicalization, authservID,
     ]
 
     /// Where the file is looked for when neither `--config` nor `POSTROOM_CONFIG` names one.

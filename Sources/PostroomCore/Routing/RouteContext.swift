@@ -22,6 +22,11 @@ public final class RouteContext: @unchecked Sendable {
     private var dmarcSource: (any DMARCPolicySource)?
     private var dmarcLoaded: Bool
 
+    /// What the `verify` program reports about the message, run on first use (a list that
+    /// seals or requires signatures): a test may set it instead.
+    public var verify: ((IncomingMessage) throws(PostroomError) -> VerifyReport)?
+    private var verifyReportCache: VerifyReport?
+
     private var unsubscribeLoaded = false
     private var unsubscribeSettings: Unsubscribe?
 
@@ -36,6 +41,19 @@ public final class RouteContext: @unchecked Sendable {
         self.dmarcSource = dmarc
         self.dmarcLoaded = dmarc != nil
         self.loopID = recipient.lowercased()
+    }
+
+    /// The `verify` program's report on `message`, made once per message.
+    public func verifyReport(_ message: IncomingMessage) throws(PostroomError) -> VerifyReport {
+        if let verifyReportCache { return verifyReportCache }
+        let report: VerifyReport
+        if let verify {
+            report = try verify(message)
+        } else {
+            report = try VerifyProgram.configured(configuration, spool: spool).run(message.bytes)
+        }
+        verifyReportCache = report
+        return report
     }
 
     /// The unsubscribe settings (read on first use), or nil when none are configured.

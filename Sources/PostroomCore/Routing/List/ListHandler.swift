@@ -46,6 +46,15 @@ public struct ListHandler: RouteHandler {
         if case .file(let path) = settings.posters, let argument = arguments.options["posters"] {
             checkFile(argument, path, required: true, what: "posters file")
         }
+        // A list that may seal or requires signatures runs verify for each post.
+        let mayVerify = settings.arc ?? (context.configuration.value(Configuration.dkim) != nil)
+        if mayVerify || settings.requireSignature {
+            do {
+                _ = try VerifyProgram.locate()
+            } catch {
+                problems.append("rule table line \(arguments.line): \(error.description)")
+            }
+        }
         return problems
     }
 
@@ -69,7 +78,7 @@ public struct ListHandler: RouteHandler {
         let poster = ListPoster(message, envelopeSender: sender)
         let listName = settings.name ?? IncomingMessage.split(list).local
 
-        if checkingPosters, let reason = try refusal(of: poster, members: members) {
+        func refuse(_ reason: String) throws(PostroomError) -> RouteDecision {
             if settings.rejectsRefusedPosts {
                 return .refuse(.noPermission, "\(list): \(reason); the list does not take posts from this address")
             }
@@ -79,6 +88,26 @@ public struct ListHandler: RouteHandler {
             let notice = held.copies.count > 1 ? ", poster notified" : ""
             return .deliver(
                 RoutePlan(copies: held.copies, summary: "list \(settings.memberFile): held (\(reason))\(notice)"))
+        }
+        if checkingPosters, let reason = try refusal(of: poster, members: members) { return try refuse(reason) }
+
+        // Only a list that seals or requires signatures runs verify; a released post was
+        // already judged by its moderator, so only sealing needs the report then.
+        let authentication = try ListAuthentication(
+            settings: settings, list: list, configuration: context.configuration)
+        var arcControls: [(ControlHeader, String)] = []
+        var arcNote: String?
+        if authentication.seals || (checkingPosters && authentication.requiresSignature) {
+            let report = try context.verifyReport(message)
+            if checkingPosters && authentication.requiresSignature {
+                let signature = report.alignedSignature(fromDomain: poster.fromDomain)
+                if signature.temporary { throw .temporary("\(list): \(signature.reason); a key lookup failed") }
+                if !signature.aligned { return try refuse(signature.reason) }
+            }
+            if authentication.seals {
+                (arcControls, arcNote) = try authentication.sealControls(
+                    report: report, message: message, configuration: context.configuration)
+            }
         }
 
         let rewriteFrom = try FromRewritePolicy.rewrites(settings.fromRewrite, poster: poster, context: context)
@@ -103,7 +132,7 @@ public struct ListHandler: RouteHandler {
                     destination: .outgoing,
                     envelope: try Envelope(
                         sender: VERP.encode(member: member.address, list: list), recipients: [member.address]),
-                    header: try headers.header(for: member.address), body: body,
+                    control: arcControls, header: try headers.header(for: member.address), body: body,
                     note: "member \(index + 1) of \(settings.memberFile)"))
         }
         let suppressedNote = skipped > 0 ? "; \(skipped) suppressed" : ""
@@ -113,6 +142,7 @@ public struct ListHandler: RouteHandler {
         }
         var summary = "list \(settings.memberFile): \(copies.count) copies" + suppressedNote
         if rewriteFrom { summary += ", From rewritten" }
+        if let arcNote { summary += ", \(arcNote)" }
         if !members.problems.isEmpty { summary += "; \(members.problems.count) unreadable lines skipped" }
         return .deliver(RoutePlan(copies: copies, summary: summary))
     }

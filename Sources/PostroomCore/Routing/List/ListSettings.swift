@@ -73,12 +73,18 @@ public struct ListSettings: Sendable {
     public let help: String?
     /// `archive=`: the List-Archive URL.
     public let archive: String?
+    /// `arc=`: whether copies are ARC-sealed by deliver; nil (the default) for yes when a DKIM
+    /// key of the list's domain is configured.
+    public let arc: Bool?
+    /// `require_signature=`: whether a post needs a valid DKIM signature aligned with its From
+    /// domain (else it is held, as a refused poster's is); default no.
+    public let requireSignature: Bool
 
     /// Every option a `list` rule accepts.
     public static let optionNames: Set<String> = [
         "tag", "prefix", "posters", "notify", "nonmembers", "self", "to_cc", "reply_to", "from_rewrite", "poster_to",
         "list_id",
-        "name", "help", "archive",
+        "name", "help", "archive", "arc", "require_signature",
     ]
 
     /// Reads a rule's arguments (the member file and the options).
@@ -122,6 +128,8 @@ public struct ListSettings: Sendable {
         archive = try arguments.options["archive"].map { (text) throws(PostroomError) in
             try Self.link(text, "archive", fail)
         }
+        arc = arguments.options["arc"] == nil ? nil : try arguments.flag("arc", default: true)
+        requireSignature = try arguments.flag("require_signature", default: false)
     }
 
     private static func choice<Value: RawRepresentable & CaseIterable>(
