@@ -25,8 +25,8 @@ struct ListAuthentication {
     static func hasKey(for domain: String, configuration: Configuration) throws(PostroomError) -> Bool {
         guard let list = configuration.value(Configuration.dkim), !domain.isEmpty else { return false }
         let domains: [String]
-        do {
-            domains = try DKIMDomains.parse([list], source: "the dkim key")
+        do throws(DKIMKeyName.ParseError) {
+            domains = try DKIMKeyName.parseList(list).map(\.domain)
         } catch {
             throw .configuration(location: configuration.path ?? Configuration.dkim.name, reason: error.description)
         }
