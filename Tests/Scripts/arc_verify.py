@@ -8,20 +8,16 @@ Prints "cv=RESULT instances=N: REASON"; exits 0 when the chain validates (cv=pas
 import sys
 
 import dkim
+import key_records
 
 
 def main():
     with open(sys.argv[1], "rb") as handle:
         message = handle.read()
-    records = {}
-    for spec in sys.argv[2:]:
-        name, _, value = spec.partition("=")
-        records[name.rstrip(".").lower() + "."] = value.encode()
+    records = key_records.records(sys.argv[2:])
 
     def dnsfunc(name, timeout=5):
-        if isinstance(name, bytes):
-            name = name.decode()
-        return records.get(name.rstrip(".").lower() + ".")
+        return records.get(key_records.normalised(name))
 
     cv, results, reason = dkim.arc_verify(message, dnsfunc=dnsfunc)
     result = cv.decode() if isinstance(cv, bytes) else str(cv)

@@ -9,22 +9,17 @@ copy) is skipped. Exits 0 when at least one was checked and all checked verify, 
 import sys
 
 import dkim
+import key_records
 
 
 def main():
     with open(sys.argv[1], "rb") as handle:
         message = handle.read()
-    records = {}
-    for spec in sys.argv[2:]:
-        name, _, value = spec.partition("=")
-        records[name.rstrip(".").lower() + "."] = value.encode()
-
+    records = key_records.records(sys.argv[2:])
     asked = []
 
     def dnsfunc(name, timeout=5):
-        if isinstance(name, bytes):
-            name = name.decode()
-        key = name.rstrip(".").lower() + "."
+        key = key_records.normalised(name)
         asked.append(key)
         return records.get(key)
 

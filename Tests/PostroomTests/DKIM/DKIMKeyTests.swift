@@ -22,8 +22,10 @@ import Testing
 
     /// The signed message of RFC 8463 A.3 (as dkimpy's test data carries it, simple/simple):
     /// Ed25519 is deterministic, so signing what that signature covers gives its b= exactly.
-    @Test func reproducesTheRFC8463Signature() throws {
-        // Lines kept apart: the spaces at the end of some are signed (simple).
+    /// RFC 8463 A.3's signed message, as dkimpy's test data carries it (simple/simple), with
+    /// `subject` (another one breaks the signature). Lines kept apart: the spaces at the end of
+    /// some are signed.
+    static func rfc8463Message(subject: String = "Is dinner ready?") throws -> Message {
         let lines = [
             "DKIM-Signature: v=1; a=ed25519-sha256; c=simple/simple; ",
             " d=football.example.com; i=@football.example.com; ",
@@ -34,7 +36,7 @@ import Testing
             " o0wBLR++X5LqmsxXaOYLLJe46l10AQ==",
             "From: Joe SixPack <joe@football.example.com>",
             "To: Suzie Q <suzie@shopping.example.net>",
-            "Subject: Is dinner ready?",
+            "Subject: \(subject)",
             "Date: Fri, 11 Jul 2003 21:00:37 -0700 (PDT)",
             "Message-ID: <20030712040037.46341.5F8J@football.example.com>",
             "",
@@ -45,7 +47,11 @@ import Testing
             "Joe.",
             "",
         ]
-        let message = try Message(parsing: Array(lines.joined(separator: "\r\n").utf8))
+        return try Message(parsing: Array(lines.joined(separator: "\r\n").utf8))
+    }
+
+    @Test func reproducesTheRFC8463Signature() throws {
+        let message = try Self.rfc8463Message()
         let key = try DKIMKey(name: Self.name, pem: Self.rfc8463PEM)
         #expect(key.algorithm == .ed25519SHA256)
         #expect(key.publicKeyBase64 == Self.rfc8463Public)

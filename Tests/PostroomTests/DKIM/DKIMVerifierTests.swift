@@ -26,37 +26,14 @@ import Testing
     }
 
     @Test func theRFC8463ExampleVerifies() throws {
-        // RFC 8463 A.3 as dkimpy's test data carries it (simple/simple); trailing spaces signed.
-        let lines = [
-            "DKIM-Signature: v=1; a=ed25519-sha256; c=simple/simple; ",
-            " d=football.example.com; i=@football.example.com; ",
-            " q=dns/txt; s=brisbane; t=1518460054; h=from : to : ",
-            " subject : date : message-id : from : subject : date; ",
-            " bh=4bLNXImK9drULnmePzZNEBleUanJCX5PIsDIFoH4KTQ=; ",
-            " b=9/dsDChY0YMTtD5Eyw3wx7x22BlSJP7M5ECbJ7GWrR45nXlTCGb8l0YB",
-            " o0wBLR++X5LqmsxXaOYLLJe46l10AQ==",
-            "From: Joe SixPack <joe@football.example.com>",
-            "To: Suzie Q <suzie@shopping.example.net>",
-            "Subject: Is dinner ready?",
-            "Date: Fri, 11 Jul 2003 21:00:37 -0700 (PDT)",
-            "Message-ID: <20030712040037.46341.5F8J@football.example.com>",
-            "",
-            "Hi.",
-            "",
-            "We lost the game.  Are you hungry yet?",
-            "",
-            "Joe.",
-            "",
-        ]
-        let message = try Message(parsing: Array(lines.joined(separator: "\r\n").utf8))
+        let message = try DKIMKeyTests.rfc8463Message()
         let checks = Self.verifier([Self.keyName: .found([Self.record])]).verify(message)
         #expect(checks.map(\.result) == [.pass], "\(checks)")
         #expect(
             checks.first?.resinfo.text
                 == "dkim=pass header.d=football.example.com header.s=brisbane header.b=\"9/dsDChY\"")
         // The same bytes with the subject changed: the signature no longer matches.
-        let changed = lines.map { $0 == "Subject: Is dinner ready?" ? "Subject: Is dinner ready!" : $0 }
-        let tampered = try Message(parsing: Array(changed.joined(separator: "\r\n").utf8))
+        let tampered = try DKIMKeyTests.rfc8463Message(subject: "Is dinner ready!")
         #expect(Self.verifier([Self.keyName: .found([Self.record])]).verify(tampered).map(\.result) == [.fail])
     }
 
