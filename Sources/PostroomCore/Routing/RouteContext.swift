@@ -22,9 +22,8 @@ public final class RouteContext: @unchecked Sendable {
     private var dmarcSource: (any DMARCPolicySource)?
     private var dmarcLoaded: Bool
 
-    /// What the `verify` program reports about the message, run on first use (a list that
-    /// seals or requires signatures): a test may set it instead.
-    public var verify: ((IncomingMessage) throws(PostroomError) -> VerifyReport)?
+    /// The `verify` program's report on the message, once made (a list that seals or requires
+    /// signatures asks for it).
     private var verifyReportCache: VerifyReport?
 
     private var unsubscribeLoaded = false
@@ -46,12 +45,7 @@ public final class RouteContext: @unchecked Sendable {
     /// The `verify` program's report on `message`, made once per message.
     public func verifyReport(_ message: IncomingMessage) throws(PostroomError) -> VerifyReport {
         if let verifyReportCache { return verifyReportCache }
-        let report: VerifyReport
-        if let verify {
-            report = try verify(message)
-        } else {
-            report = try VerifyProgram.configured(configuration, spool: spool).run(message.bytes)
-        }
+        let report = try VerifyProgram.configured(configuration, spool: spool).run(message.bytes)
         verifyReportCache = report
         return report
     }
