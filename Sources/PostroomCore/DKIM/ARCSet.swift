@@ -130,7 +130,7 @@ public struct ARCSet: Sendable {
         }
         input += relaxed.header(authenticationResults)
         input += relaxed.header(messageSignature)
-        input += relaxed.header(unsignedSeal).dropLast(2)
+        input += relaxed.header(unsignedSeal)[...].dropLast(2)
         return input
     }
 }

@@ -31,7 +31,7 @@ public struct DKIMSignedData: Sendable {
         for field in DKIMHeaderSelection.select(signedNames, from: fields) {
             input += canonicalization.header.header(field)
         }
-        input += canonicalization.header.header(unsignedField).dropLast(2)
+        input += canonicalization.header.header(unsignedField)[...].dropLast(2)
         return input
     }
 
