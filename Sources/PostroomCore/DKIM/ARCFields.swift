@@ -57,7 +57,8 @@ public struct ARCSetFields: Sendable {
             tokens.append((text, index > 0))
         }
         tokens.append(("bh=\(Base64.encode(bodyHash));", false))
-        return Self.signed(ARCSet.messageSignatureName, tokens: tokens, signature: signature, lineEnding: lineEnding)
+        return DKIMSignatureField.folded(
+            ARCSet.messageSignatureName, tokens: tokens, signature: signature, lineEnding: lineEnding)
     }
 
     /// The ARC-Seal with `signature` as `b=` (empty while hashing).
@@ -66,7 +67,7 @@ public struct ARCSetFields: Sendable {
             "i=\(instance);", "a=\(algorithm.rawValue);", "t=\(timestamp);", "cv=\(chainValidation.rawValue);",
             "d=\(domain);", "s=\(selector);",
         ].map { (text: $0, glued: false) }
-        return Self.signed(ARCSet.sealName, tokens: tokens, signature: signature, lineEnding: lineEnding)
+        return DKIMSignatureField.folded(ARCSet.sealName, tokens: tokens, signature: signature, lineEnding: lineEnding)
     }
 
     /// The bytes the message signature signs: the fields `signedNames` select from `fields`
@@ -89,41 +90,5 @@ public struct ARCSetFields: Sendable {
         ARCSet.sealSignedData(
             previous: chainValidation == .fail ? [] : Array(previous), authenticationResults: authenticationResults,
             messageSignature: messageSignature, unsignedSeal: seal(signature: []))
-    }
-
-    /// A signature field folded to 78 columns with `b=` starting a line of its own, so the text
-    /// before it is the same with and without the signature.
-    static func signed(
-        _ name: String, tokens: [(text: String, glued: Bool)], signature: [UInt8], lineEnding: Message.LineEnding
-    ) -> HeaderField {
-        let width = HeaderWriter.preferredLineLength
-        let fold = String(decoding: lineEnding.bytes, as: UTF8.self) + "\t"
-        var text = name + ":"
-        var column = text.utf8.count
-        for token in tokens {
-            let length = token.text.utf8.count
-            if column + 1 + length > width {
-                text += fold
-                column = 1
-            } else if !token.glued {
-                text += " "
-                column += 1
-            }
-            text += token.text
-            column += length
-        }
-        text += fold + "b="
-        column = 3
-        var rest = Substring(Base64.encode(signature))
-        while !rest.isEmpty {
-            let room = width - column
-            text += rest.prefix(room)
-            rest = rest.dropFirst(room)
-            if !rest.isEmpty {
-                text += fold
-                column = 1
-            }
-        }
-        return HeaderField(name: name, raw: Array((text + String(decoding: lineEnding.bytes, as: UTF8.self)).utf8))
     }
 }

@@ -99,7 +99,6 @@ public struct DKIMSignatureField: Sendable {
     /// its own, so the text before it is the same with and without the signature.
     public func field(signature: [UInt8], lineEnding: Message.LineEnding = .lf) -> HeaderField {
         // Built as bytes: it is made twice per signature (to hash, then to send).
-        let fold = lineEnding.bytes + [9]
         var tokens: [(text: String, glued: Bool)] = [
             ("v=1;", false), ("a=\(algorithm.rawValue);", false),
             ("c=\(canonicalization.header.rawValue)/\(canonicalization.body.rawValue);", false),
@@ -111,8 +110,18 @@ public struct DKIMSignatureField: Sendable {
             tokens.append((text, index > 0))
         }
         tokens.append(("bh=\(Base64.encode(bodyHash));", false))
+        return Self.folded(Self.name, tokens: tokens, signature: signature, lineEnding: lineEnding)
+    }
+
+    /// A signature field (DKIM-Signature, ARC-Message-Signature, ARC-Seal): `tokens` folded to the
+    /// line width (a `glued` one follows the last without a space), then `b=` with `signature` on a
+    /// line of its own, so the text before it is the same with and without the signature.
+    static func folded(
+        _ name: String, tokens: [(text: String, glued: Bool)], signature: [UInt8], lineEnding: Message.LineEnding
+    ) -> HeaderField {
+        let fold = lineEnding.bytes + [9]
         let encoded = Array(Base64.encode(signature).utf8)
-        var raw = Array((Self.name + ":").utf8)
+        var raw = Array((name + ":").utf8)
         raw.reserveCapacity(512 + encoded.count)
         var column = raw.count
         for token in tokens {
@@ -144,7 +153,7 @@ public struct DKIMSignatureField: Sendable {
             start = end
         }
         raw += lineEnding.bytes
-        return HeaderField(name: Self.name, raw: raw)
+        return HeaderField(name: name, raw: raw)
     }
 }
 
