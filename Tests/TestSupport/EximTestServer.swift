@@ -47,9 +47,9 @@ public final class EximTestServer: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/exim4") else {
             throw TestServerError(description: "/usr/sbin/exim4 is missing; run make test-deps")
         }
-        port = try LocalPort.free()
         let root = storage.path
-        let config = """
+        func configuration(port: Int) -> String {
+            """
             primary_hostname = exim.test
             domainlist local_domains = *
             exim_user = Debian-exim
@@ -59,6 +59,9 @@ public final class EximTestServer: @unchecked Sendable {
             log_file_path = \(root)/log/%slog
             pid_file_path = \(root)/exim.pid
             daemon_smtp_ports = \(port)
+            # A port taken between our pick and Exim's bind ends the daemon at once (not after
+            # ten tries 30 s apart), so that a new port can be tried.
+            daemon_startup_retries = 0
             local_interfaces = 127.0.0.1
             acl_smtp_rcpt = check_rcpt
             tls_advertise_hosts =
@@ -99,28 +102,43 @@ public final class EximTestServer: @unchecked Sendable {
             *  *  F,1d,1h
 
             """
+        }
         for directory in ["spool", "log", "mail"] {
             try FileManager.default.createDirectory(atPath: "\(root)/\(directory)", withIntermediateDirectories: true)
         }
-        try Files.write("\(root)/exim.conf", config)
         // Exim works as its own user, which must reach its spool through our 0700 temporary
         // directory, and it refuses a configuration that others may write.
         chmod(root, 0o755)
         let chown = try Run.program(
             "/bin/chown", ["-R", "Debian-exim:Debian-exim", "\(root)/spool", "\(root)/log", "\(root)/mail"])
         guard chown.status == 0 else { throw TestServerError(description: "chown: \(chown.stderr)") }
-        chmod("\(root)/exim.conf", 0o644)
-        (process, _) = try Run.start("/usr/sbin/exim4", ["-C", "\(root)/exim.conf", "-bdf", "-oX", String(port)])
-        // Wait for the listening socket rather than for a fixed time.
-        let deadline = Date().addingTimeInterval(10)
-        while !LocalPort.accepts(port) {
-            guard Date() < deadline, process.isRunning else {
-                Run.kill9(process)
-                throw TestServerError(
-                    description: "Exim did not start: \((try? Files.text("\(root)/log/paniclog")) ?? "")")
+        // The port is free when picked, but another test's connection may take it before Exim
+        // binds it: then Exim exits and a new port is tried.
+        var failure = ""
+        for _ in 0..<5 {
+            let port = try LocalPort.free()
+            try Files.write("\(root)/exim.conf", configuration(port: port))
+            chmod("\(root)/exim.conf", 0o644)
+            let (process, _) = try Run.start(
+                "/usr/sbin/exim4", ["-C", "\(root)/exim.conf", "-bdf", "-oX", String(port)])
+            // Wait for the listening socket rather than for a fixed time.
+            let deadline = Date().addingTimeInterval(20)
+            while process.isRunning && !LocalPort.accepts(port) && Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.05)
             }
-            Thread.sleep(forTimeInterval: 0.05)
+            if process.isRunning && LocalPort.accepts(port) {
+                self.port = port
+                self.process = process
+                return
+            }
+            let state = process.isRunning ? "not listening after 20 s" : "exited"
+            Run.kill9(process)
+            let logs = ["mainlog", "paniclog"].compactMap { try? Files.text("\(root)/log/\($0)") }
+            failure =
+                "port \(port), \(state): "
+                + logs.joined(separator: "\n")
         }
+        throw TestServerError(description: "Exim did not start: \(failure)")
     }
 
     deinit { Run.kill9(process) }
