@@ -98,12 +98,20 @@ public final class DeliverStage: @unchecked Sendable {
                 defer { transport.close() }
                 let syncs = PendingSyncs(limit: sentSyncInterval)
                 defer { try? syncs.flush() }
-                // The next message is claimed before the current one is sent when the transport
-                // can start on it early (SMTP pipelining); under --rate each waits its turn.
-                let lookahead = rate == nil && transport.startsNextEarly
-                var upcoming: Prepared?
-                defer { _ = try? upcoming?.claim.release(syncing: false) }
                 var mine = Summary()
+                // When the transport can start on the next message early (SMTP pipelining), the
+                // next ones are claimed and prepared (read, signed) on a thread of their own while
+                // the current one is sent; under --rate each waits its turn.
+                let refusedAhead = Mutex(0)
+                let ahead =
+                    rate == nil && transport.startsNextEarly
+                    ? Lookahead<Prepared>(
+                        depth: Self.preparedAhead,
+                        produce: { () throws(PostroomError) in
+                            var counts = Summary()
+                            defer { refusedAhead.withLock { $0 += counts.failed } }
+                            return try self.prepareNext(from: due, summary: &counts)
+                        }, discard: { _ = try? $0.claim.release(syncing: false) }) : nil
                 // Adds this worker's counts to the pass; true when the pass must stop.
                 func merge(connectionFailed: Bool?) -> Bool {
                     shared.withLock { state -> Bool in
@@ -120,14 +128,18 @@ public final class DeliverStage: @unchecked Sendable {
                         return state.summary.stoppedEarly != nil
                     }
                 }
-                defer { _ = merge(connectionFailed: nil) }
+                defer {
+                    // What was claimed ahead goes back first; refusals found ahead count too.
+                    ahead?.stop()
+                    mine.failed += refusedAhead.withLock { $0 }
+                    _ = merge(connectionFailed: nil)
+                }
                 while true {
                     let next: Prepared?
-                    if let upcoming { next = upcoming } else { next = try prepareNext(from: due, summary: &mine) }
+                    if let ahead { next = try ahead.take() } else { next = try prepareNext(from: due, summary: &mine) }
                     guard let current = next else { break }
-                    upcoming = lookahead ? try prepareNext(from: due, summary: &mine) : nil
                     let connectionFailed = try deliver(
-                        current, announcing: upcoming, through: transport, summary: &mine, syncs: syncs)
+                        current, announcing: ahead?.peek(), through: transport, summary: &mine, syncs: syncs)
                     if merge(connectionFailed: connectionFailed) {
                         due.stop()
                         break
@@ -303,6 +315,9 @@ public final class DeliverStage: @unchecked Sendable {
                 "no DKIM key for \(which); sent unsigned (further ones this pass too); see --dkim in postroom-deliver(8)"
         )
     }
+
+    /// Messages claimed and prepared ahead of the one being sent, on each connection.
+    static let preparedAhead = 3
 
     /// Why an over-limit message fails, worded as a server's refusal (RFC 3463 5.3.4).
     static func oversize(_ problem: String) -> String { "552 5.3.4 \(problem) (postroom.conf(5)); not sent" }

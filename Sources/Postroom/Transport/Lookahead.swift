@@ -1,0 +1,145 @@
+import Glibc
+
+/// Runs `produce` on a thread of its own, up to `depth` results ahead of the caller, so that
+/// preparing the next messages (claiming, reading, DKIM signing) overlaps sending the current
+/// one instead of waiting for it.
+///
+/// Invariant: every element produced is either returned by `take()` or handed to `discard` by
+/// `stop()`, which returns only after the thread has ended; so a claim made ahead is never left
+/// behind. Results come out in the order they were produced, a failure in its place.
+package final class Lookahead<Element>: @unchecked Sendable {
+    private enum Item {
+        case element(Element)
+        case end
+        case failure(PostroomError)
+    }
+
+    private let depth: Int
+    private let produce: () throws(PostroomError) -> Element?
+    private let discard: (Element) -> Void
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// What was produced and not yet taken, oldest first; guarded by `mutex`.
+    private var items: [Item] = []
+    private var stopped = false
+    private var thread: pthread_t?
+
+    /// Starts producing at once. Without a thread to be had, `take()` and `peek()` produce on
+    /// the caller's thread instead: the same results, one after another.
+    package init(
+        depth: Int, produce: @escaping () throws(PostroomError) -> Element?, discard: @escaping (Element) -> Void
+    ) {
+        self.depth = max(1, depth)
+        self.produce = produce
+        self.discard = discard
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(changed, nil)
+        thread = startThread()
+    }
+
+    /// The producing thread, or nil when none could be started.
+    private func startThread() -> pthread_t? {
+        var thread = pthread_t()
+        // The entry point is a C function, which cannot name this generic class: it gets a box.
+        let context = Unmanaged.passRetained(ThreadBody { self.run() }).toOpaque()
+        let started = pthread_create(
+            &thread, nil,
+            { context in
+                guard let context else { return nil }
+                Unmanaged<ThreadBody>.fromOpaque(context).takeRetainedValue().body()
+                return nil
+            }, context)
+        guard started == 0 else {
+            Unmanaged<ThreadBody>.fromOpaque(context).release()
+            return nil
+        }
+        return thread
+    }
+
+    deinit {
+        pthread_cond_destroy(changed)
+        pthread_mutex_destroy(mutex)
+        changed.deallocate()
+        mutex.deallocate()
+    }
+
+    /// The next result, waiting for it: nil at the end; a failure is thrown (again on each call).
+    package func take() throws(PostroomError) -> Element? {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        switch nextItem() {
+        case .element(let element):
+            items.removeFirst()
+            pthread_cond_broadcast(changed)
+            return element
+        case .end: return nil
+        case .failure(let error): throw error
+        }
+    }
+
+    /// What `take()` returns next, waiting for it; nil at the end or when it is a failure.
+    package func peek() -> Element? {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        guard case .element(let element) = nextItem() else { return nil }
+        return element
+    }
+
+    /// Ends production, waits for the thread and discards what was produced and not taken.
+    package func stop() {
+        pthread_mutex_lock(mutex)
+        stopped = true
+        pthread_cond_broadcast(changed)
+        pthread_mutex_unlock(mutex)
+        if let thread { pthread_join(thread, nil) }
+        thread = nil
+        for case .element(let element) in items { discard(element) }
+        items.removeAll()
+    }
+
+    /// The oldest item, waiting for the thread (or producing it here when there is none).
+    /// Called with `mutex` held.
+    private func nextItem() -> Item {
+        while items.isEmpty {
+            if thread == nil {
+                items.append(Self.attempt(produce))
+            } else {
+                pthread_cond_wait(changed, mutex)
+            }
+        }
+        return items[0]
+    }
+
+    /// The thread: produces while there is room, until the end, a failure or `stop()`.
+    private func run() {
+        while true {
+            pthread_mutex_lock(mutex)
+            while items.count >= depth && !stopped { pthread_cond_wait(changed, mutex) }
+            let stop = stopped
+            pthread_mutex_unlock(mutex)
+            if stop { return }
+            // Produced outside the lock: the caller takes what is ready meanwhile.
+            let item = Self.attempt(produce)
+            pthread_mutex_lock(mutex)
+            // Kept even when stopped meanwhile: `stop()` discards it after the join.
+            items.append(item)
+            pthread_cond_broadcast(changed)
+            pthread_mutex_unlock(mutex)
+            guard case .element = item else { return }
+        }
+    }
+
+    private static func attempt(_ produce: () throws(PostroomError) -> Element?) -> Item {
+        do throws(PostroomError) {
+            return try produce().map(Item.element) ?? .end
+        } catch {
+            return .failure(error)
+        }
+    }
+}
+
+/// What a thread started by `Lookahead` runs.
+private final class ThreadBody: @unchecked Sendable {
+    let body: () -> Void
+    init(_ body: @escaping () -> Void) { self.body = body }
+}
