@@ -159,4 +159,25 @@ import Testing
         #expect(entries.first?.note.contains("bounced: 5.1.1") == true, "\(entries)")
         #expect(log.contains("to=<reject-gone@example.org>, status=suppressed"), "\(log)")
     }
+
+    /// Messages are read ahead of the one being sent; one to an address refused meanwhile is
+    /// checked again when its turn comes and not sent.
+    @Test func anAddressRefusedWhileTheNextMessagesWereReadAheadIsNotMailedAgain() throws {
+        let spool = try directory.spool()
+        for (index, recipient) in ["reject-gone@example.org", "ann@example.org", "reject-gone@example.org"].enumerated()
+        {
+            try spool.maildir(.outgoing).add(
+                message(to: recipient), as: MessageName(base: "1795336174.M\(index + 1)P1Q1.test"))
+        }
+        let server = try SMTPTestServer(.plain)
+        let result = try deliver(spool, server)
+        #expect(result.stdout == "sent 1, deferred 0, failed 2\n", "\(result.stderr)")
+        let reasons = try Files.list(spool.maildir(.failed).path(of: .cur)).map { name in
+            try Message(parsing: try Files.read(spool.maildir(.failed).path(of: .cur) + "/" + name)).control(.failure)
+                ?? ""
+        }
+        // The server refused the address once; the second message never reached it.
+        #expect(reasons.filter { $0.contains("5.1.1") && !$0.contains("suppress file") }.count == 1, "\(reasons)")
+        #expect(reasons.filter { $0.contains("<reject-gone@example.org> is in the suppress file") }.count == 1)
+    }
 }

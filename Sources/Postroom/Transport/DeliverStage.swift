@@ -106,11 +106,17 @@ public final class DeliverStage: @unchecked Sendable {
                 let ahead =
                     rate == nil && transport.startsNextEarly
                     ? Lookahead<Prepared>(
-                        depth: Self.preparedAhead,
+                        depth: Self.preparedAhead(connections: connections),
                         produce: { () throws(PostroomError) in
                             var counts = Summary()
                             defer { refusedAhead.withLock { $0 += counts.failed } }
-                            return try self.prepareNext(from: due, summary: &counts)
+                            do throws(PostroomError) {
+                                return try self.prepareNext(from: due, summary: &counts)
+                            } catch {
+                                // The pass stops now, not when the sender reaches the failure.
+                                due.stop()
+                                throw error
+                            }
                         }, discard: { _ = try? $0.claim.release(syncing: false) }) : nil
                 // Adds this worker's counts to the pass; true when the pass must stop.
                 func merge(connectionFailed: Bool?) -> Bool {
@@ -130,6 +136,8 @@ public final class DeliverStage: @unchecked Sendable {
                 }
                 defer {
                     // What was claimed ahead goes back first; refusals found ahead count too.
+                    // Nothing more is claimed meanwhile (at the end of the queue this changes nothing).
+                    if ahead != nil { due.stop() }
                     ahead?.stop()
                     mine.failed += refusedAhead.withLock { $0 }
                     _ = merge(connectionFailed: nil)
@@ -138,6 +146,13 @@ public final class DeliverStage: @unchecked Sendable {
                     let next: Prepared?
                     if let ahead { next = try ahead.take() } else { next = try prepareNext(from: due, summary: &mine) }
                     guard let current = next else { break }
+                    // Prepared ahead, it was checked a few sends ago: an address that bounced
+                    // or unsubscribed since is not mailed.
+                    if ahead != nil, let refusal = try suppressed(current.outbound.envelope) {
+                        try current.claim.fail(into: spool, reason: refusal, stage: "deliver", log: log)
+                        mine.failed += 1
+                        continue
+                    }
                     let connectionFailed = try deliver(
                         current, announcing: ahead?.peek(), through: transport, summary: &mine, syncs: syncs)
                     if merge(connectionFailed: connectionFailed) {
@@ -268,13 +283,7 @@ public final class DeliverStage: @unchecked Sendable {
             return .refused(Self.oversize("header size exceeds header_size_limit \(limits.headerSize ?? 0)"))
         }
         let envelope = try envelopes.envelope(of: stored.header, name: claim.name)
-        // A list copy's VERP sender names its list: a member who left only that list is skipped too.
-        if let recipient = envelope.recipients.first,
-            let entry = try suppression.current().entry(
-                for: recipient, list: envelope.sender.flatMap { VERP.decode($0)?.list })
-        {
-            return .refused("550 5.7.1 <\(recipient)> is in the suppress file, not sent: \(entry.line)")
-        }
+        if let refusal = try suppressed(envelope) { return .refused(refusal) }
         var header = stored.header
         header.removeInternalFields()
         var resigning: Outbound.Resigning?
@@ -294,6 +303,16 @@ public final class DeliverStage: @unchecked Sendable {
         }
         let outbound = try Outbound(header: header, body: stored, envelope: envelope, resigning: resigning)
         return .ready(Prepared(claim: claim, header: stored.header, outbound: outbound))
+    }
+
+    /// Why `envelope`'s recipient is not to be mailed, when the suppress file names it. A list
+    /// copy's VERP sender names its list: a member who left only that list is skipped too.
+    private func suppressed(_ envelope: Envelope) throws(PostroomError) -> String? {
+        guard let recipient = envelope.recipients.first,
+            let entry = try suppression.current().entry(
+                for: recipient, list: envelope.sender.flatMap { VERP.decode($0)?.list })
+        else { return nil }
+        return "550 5.7.1 <\(recipient)> is in the suppress file, not sent: \(entry.line)"
     }
 
     /// Signs the header as it will be sent over the body in its file; warns once per pass and
@@ -316,8 +335,9 @@ public final class DeliverStage: @unchecked Sendable {
         )
     }
 
-    /// Messages claimed and prepared ahead of the one being sent, on each connection.
-    static let preparedAhead = 3
+    /// Messages claimed and prepared ahead of the one being sent, on each connection: three,
+    /// fewer with many connections, since each holds two open files (its claim and its body).
+    static func preparedAhead(connections: Int) -> Int { max(1, min(3, 192 / max(1, connections))) }
 
     /// Why an over-limit message fails, worded as a server's refusal (RFC 3463 5.3.4).
     static func oversize(_ problem: String) -> String { "552 5.3.4 \(problem) (postroom.conf(5)); not sent" }

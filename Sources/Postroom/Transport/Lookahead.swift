@@ -6,7 +6,9 @@ import Glibc
 ///
 /// Invariant: every element produced is either returned by `take()` or handed to `discard` by
 /// `stop()`, which returns only after the thread has ended; so a claim made ahead is never left
-/// behind. Results come out in the order they were produced, a failure in its place.
+/// behind. Results come out in the order they were produced, a failure in its place. The owner
+/// must call `stop()`: until then the thread keeps the object alive. After it, nothing more is
+/// produced and `take()` gives nil.
 package final class Lookahead<Element>: @unchecked Sendable {
     private enum Item {
         case element(Element)
@@ -101,6 +103,7 @@ package final class Lookahead<Element>: @unchecked Sendable {
     /// Called with `mutex` held.
     private func nextItem() -> Item {
         while items.isEmpty {
+            if stopped { return .end }
             if thread == nil {
                 items.append(Self.attempt(produce))
             } else {

@@ -1,3 +1,4 @@
+import Foundation
 import Postroom
 import PostroomCore
 import Synchronization
@@ -5,7 +6,7 @@ import Testing
 
 /// The thread that prepares messages ahead of the sender: results in order, a failure in its
 /// place, never more than its depth ahead, and what was not taken handed back at the stop.
-@Suite struct LookaheadTests {
+@Suite(.timeLimit(.minutes(1))) struct LookaheadTests {
     /// Counts up to `limit`, then ends (or fails at `failAt`); records what it made and discarded.
     final class Source: @unchecked Sendable {
         let made = Mutex(0)
@@ -79,12 +80,39 @@ import Testing
         #expect(source.discarded.withLock { $0 } == Array(3...made))
     }
 
-    @Test func stoppingBeforeTakingAnythingHandsEverythingBack() {
-        let source = Source(limit: 5)
-        let ahead = source.lookahead(depth: 8)
-        ahead.stop()
-        let made = source.made.withLock { $0 }
-        // Whatever the thread made before the stop comes back, in order.
-        #expect(source.discarded.withLock { $0 } == Array(1..<(made + 1)))
+    @Test func whatIsBeingMadeWhenStopComesIsHandedBackAndNothingAfter() throws {
+        let started = DispatchSemaphore(value: 0)
+        let proceed = DispatchSemaphore(value: 0)
+        let made = Mutex(0)
+        let discarded = Mutex<[Int]>([])
+        let ahead = Lookahead<Int>(
+            depth: 3,
+            produce: { () throws(PostroomError) -> Int? in
+                let number = made.withLock { made -> Int in
+                    made += 1
+                    return made
+                }
+                if number == 1 {
+                    started.signal()
+                    proceed.wait()
+                }
+                return number
+            }, discard: { value in discarded.withLock { $0.append(value) } })
+        started.wait()
+        let stopped = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            ahead.stop()
+            stopped.signal()
+        }
+        // stop() waits for the element being made...
+        #expect(stopped.wait(timeout: .now() + 0.3) == .timedOut)
+        proceed.signal()
+        stopped.wait()
+        // ...and hands it back, with anything the thread made before it saw the stop.
+        let count = made.withLock { $0 }
+        #expect(count >= 1 && count <= 3)
+        #expect(discarded.withLock { $0 } == Array(1...count))
+        #expect(try ahead.take() == nil)
+        #expect(made.withLock { $0 } == count)
     }
 }
