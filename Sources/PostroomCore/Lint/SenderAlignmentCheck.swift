@@ -80,15 +80,12 @@ struct SenderAlignmentCheck {
         return []
     }
 
-    /// Whether `signer` and `from` share an organisational domain. Without a public suffix list
-    /// only a domain and its subdomains align.
+    /// Whether `signer` and `from` share an organisational domain (DMARC's relaxed alignment).
+    /// Without a readable public suffix list only a domain and its subdomains align.
     private func isAligned(_ signer: String, _ from: String) -> Bool {
         guard !signer.isEmpty else { return false }
-        if signer == from { return true }
-        let left = try? lint.publicSuffixList.organizationalDomain(of: signer)
-        let right = try? lint.publicSuffixList.organizationalDomain(of: from)
-        if let left, let right { return left == right }
-        return from.hasSuffix("." + signer) || signer.hasSuffix("." + from)
+        if let aligned = try? lint.publicSuffixList.relaxedlyAligned(signer, from) { return aligned }
+        return signer == from || from.hasSuffix("." + signer) || signer.hasSuffix("." + from)
     }
 
     /// A DKIM-Signature's tags (RFC 6376 section 3.2), whitespace removed from the values.

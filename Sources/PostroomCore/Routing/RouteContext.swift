@@ -50,6 +50,12 @@ public final class RouteContext: @unchecked Sendable {
         return report
     }
 
+    /// The public suffix list, for aligning posts' signatures with their From domain; a
+    /// configuration error (route exits 75) when it does not exist.
+    public func publicSuffixList() throws(PostroomError) -> PublicSuffixList {
+        try PublicSuffixList.configured(configuration)
+    }
+
     /// The unsubscribe settings (read on first use), or nil when none are configured.
     public func unsubscribe() throws(PostroomError) -> Unsubscribe? {
         if !unsubscribeLoaded {

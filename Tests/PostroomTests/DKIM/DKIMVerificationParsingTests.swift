@@ -121,17 +121,34 @@ import Testing
         #expect(report.dkim.count == 2)
         #expect(report.arc.result == "pass")
         #expect(report.arcInstance == 2 && report.chain == .pass)
-        // d=mail.example.net covers mail.example.net and below, not example.net itself.
-        #expect(report.alignedSignature(fromDomain: "mail.example.net").aligned)
-        #expect(report.alignedSignature(fromDomain: "lists.mail.example.net").aligned)
-        let unaligned = report.alignedSignature(fromDomain: "example.net")
+        // Relaxed alignment: d=mail.example.net aligns with every domain under example.net.
+        let suffixes = PublicSuffixList(text: "net\nio\ngithub.io\n")
+        for from in ["mail.example.net", "lists.mail.example.net", "example.net", "EXAMPLE.NET."] {
+            #expect(try report.alignedSignature(fromDomain: from, publicSuffixList: suffixes).aligned, "\(from)")
+        }
+        let unaligned = try report.alignedSignature(fromDomain: "example.com", publicSuffixList: suffixes)
         #expect(!unaligned.aligned && !unaligned.temporary)
-        #expect(unaligned.reason.contains("fail d=example.net"), "\(unaligned.reason)")
+        #expect(unaligned.reason.contains("fail d=example.net, pass d=mail.example.net"), "\(unaligned.reason)")
+        // A private public suffix: its users are separate organisations, and the suffix itself aligns with none.
+        let hosted = try #require(
+            VerifyReport(
+                parsing:
+                    "dkim=pass header.d=github.io header.s=a; dkim=pass header.d=ann.github.io header.s=b; arc=none\narc-instance=0 cv=none\n"
+            ))
+        #expect(try hosted.alignedSignature(fromDomain: "ann.github.io", publicSuffixList: suffixes).aligned)
+        #expect(try hosted.alignedSignature(fromDomain: "www.ann.github.io", publicSuffixList: suffixes).aligned)
+        #expect(try !hosted.alignedSignature(fromDomain: "bob.github.io", publicSuffixList: suffixes).aligned)
         let unsigned = try #require(VerifyReport(parsing: "dkim=none; arc=none\narc-instance=0 cv=none\n"))
-        #expect(unsigned.alignedSignature(fromDomain: "example.net").reason.contains("unsigned"))
+        #expect(
+            try unsigned.alignedSignature(fromDomain: "example.net", publicSuffixList: suffixes).reason.contains(
+                "unsigned"))
         let temporary = try #require(
             VerifyReport(parsing: "dkim=temperror header.d=example.net header.s=a; arc=none\narc-instance=0 cv=none\n"))
-        #expect(temporary.alignedSignature(fromDomain: "example.net").temporary)
+        #expect(try temporary.alignedSignature(fromDomain: "example.net", publicSuffixList: suffixes).temporary)
+        #expect(throws: PostroomError.self) {
+            try report.alignedSignature(
+                fromDomain: "example.net", publicSuffixList: PublicSuffixList(path: "/nonexistent/public_suffix_list"))
+        }
         for bad in [
             "", "dkim=pass\n", "dkim=pass; arc=none\narc-instance=x cv=none\n", "dkim=pass\narc-instance=0 cv=none\n",
         ] {

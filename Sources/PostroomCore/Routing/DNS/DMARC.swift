@@ -17,15 +17,8 @@ public struct DNSDMARCPolicySource: DMARCPolicySource {
     /// list must exist (it is read later, when a lookup needs it).
     public static func configured(_ configuration: Configuration) throws(PostroomError) -> DNSDMARCPolicySource {
         let resolver = try DNSResolver.configured(configuration)
-        let path = configuration.value(Configuration.publicSuffixList) ?? ""
-        guard FileSystem.exists(path) else {
-            throw .configuration(
-                location: Configuration.publicSuffixList.name,
-                reason:
-                    "the public suffix list \(path) does not exist; install Debian's publicsuffix package or set public_suffix_list"
-            )
-        }
-        return DNSDMARCPolicySource(resolver: resolver, publicSuffixList: PublicSuffixList(path: path))
+        return DNSDMARCPolicySource(
+            resolver: resolver, publicSuffixList: try PublicSuffixList.configured(configuration))
     }
 
     /// The policy for mail whose From is in `domain`. No record, several records, or a record

@@ -18,6 +18,20 @@ public struct PublicSuffixList: Sendable {
     /// The list in a file (read on each question, not here).
     public init(path: String) { source = .file(path) }
 
+    /// The list the `public_suffix_list` key names (Debian's by default), which must exist; it
+    /// is read later, when a question needs it.
+    public static func configured(_ configuration: Configuration) throws(PostroomError) -> PublicSuffixList {
+        let path = configuration.value(Configuration.publicSuffixList) ?? ""
+        guard FileSystem.exists(path) else {
+            throw .configuration(
+                location: Configuration.publicSuffixList.name,
+                reason:
+                    "the public suffix list \(path) does not exist; install Debian's publicsuffix package or set public_suffix_list"
+            )
+        }
+        return PublicSuffixList(path: path)
+    }
+
     /// The list from text (tests).
     public init(text: String) { source = .text(Array(text.utf8)) }
 
@@ -44,6 +58,18 @@ public struct PublicSuffixList: Sendable {
         let length = Self.suffixLength(labels, rules: try rules(matching: labels))
         guard labels.count > length else { return nil }
         return labels.suffix(length + 1).joined(separator: ".")
+    }
+
+    /// Whether `first` and `second` align as DMARC's relaxed mode has it (RFC 7489 3.1.1): the
+    /// same domain, or the same organisational domain. So `d=mail.example.net` aligns with
+    /// `example.net` and the other way round; a public suffix (`github.io`) aligns with nothing
+    /// but itself, and `a.github.io` not with `b.github.io`.
+    public func relaxedlyAligned(_ first: String, _ second: String) throws(PostroomError) -> Bool {
+        let (left, right) = (Self.labels(first), Self.labels(second))
+        guard !left.isEmpty, !right.isEmpty else { return false }
+        if left == right { return true }
+        guard let organizational = try organizationalDomain(of: first) else { return false }
+        return try organizationalDomain(of: second) == organizational
     }
 
     /// A rule: its labels (the leftmost may be `*`), and whether it is an exception (`!`).

@@ -100,7 +100,8 @@ public struct ListHandler: RouteHandler {
         if authentication.seals || (checkingPosters && authentication.requiresSignature) {
             let report = try context.verifyReport(message)
             if checkingPosters && authentication.requiresSignature {
-                let signature = report.alignedSignature(fromDomain: poster.fromDomain)
+                let signature = try report.alignedSignature(
+                    fromDomain: poster.fromDomain, publicSuffixList: try context.publicSuffixList())
                 if signature.temporary { throw .temporary("\(list): \(signature.reason); a key lookup failed") }
                 if !signature.aligned { return try refuse(signature.reason) }
             }

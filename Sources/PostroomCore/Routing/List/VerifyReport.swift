@@ -37,18 +37,20 @@ public struct VerifyReport: Sendable, Equatable {
         self.chain = chain
     }
 
-    /// Whether the post has a passing DKIM signature whose `d=` is `fromDomain` or a parent of it
-    /// (relaxed alignment, as DMARC counts it), or else why not; `temporary` when a key lookup
-    /// got no answer and no signature passed (trying later may find one that does).
-    public func alignedSignature(fromDomain: String?) -> (aligned: Bool, temporary: Bool, reason: String) {
+    /// Whether the post has a passing DKIM signature whose `d=` aligns with `fromDomain` as
+    /// DMARC's relaxed mode has it (the same organisational domain, from `publicSuffixList`),
+    /// or else why not; `temporary` when a key lookup got no answer and no signature passed
+    /// (trying later may find one that does). Throws when the list cannot be read.
+    public func alignedSignature(
+        fromDomain: String?, publicSuffixList: PublicSuffixList
+    ) throws(PostroomError) -> (aligned: Bool, temporary: Bool, reason: String) {
         guard let fromDomain = fromDomain?.lowercased(), !fromDomain.isEmpty else {
             return (false, false, "no From domain to align a DKIM signature with")
         }
-        let aligned = dkim.contains { result in
-            guard result.result == "pass", let domain = result.property("header.d")?.lowercased() else { return false }
-            return fromDomain == domain || fromDomain.hasSuffix("." + domain)
+        for result in dkim where result.result == "pass" {
+            guard let domain = result.property("header.d") else { continue }
+            if try publicSuffixList.relaxedlyAligned(domain, fromDomain) { return (true, false, "") }
         }
-        if aligned { return (true, false, "") }
         let temporary = dkim.contains { $0.result == "temperror" }
         let found = dkim.filter { $0.result != "none" }.map { result in
             "\(result.result) d=\(result.property("header.d") ?? "?")"
