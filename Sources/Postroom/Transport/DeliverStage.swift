@@ -237,11 +237,16 @@ public final class DeliverStage: @unchecked Sendable {
 
     /// A claimed message ready to send: its header in memory, its body left in the file
     /// (read in pieces as it is sent), so a message ahead costs little.
-    private struct Prepared {
+    /// A class: it is handed between threads and buffered, one reference rather than its fields.
+    private final class Prepared {
         let claim: Claim
         /// The header as stored, control fields and all; its body is empty.
         let header: Message
         let outbound: Outbound
+
+        init(claim: Claim, header: Message, outbound: Outbound) {
+            (self.claim, self.header, self.outbound) = (claim, header, outbound)
+        }
 
         /// The whole message as stored, read again to be rewritten into `deferred/` or `failed/`.
         func message() throws(PostroomError) -> Message {

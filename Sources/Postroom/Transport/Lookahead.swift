@@ -24,6 +24,11 @@ package final class Lookahead<Element>: @unchecked Sendable {
     /// What was produced and not yet taken, oldest first; guarded by `mutex`.
     private var items: [Item] = []
     private var stopped = false
+    /// Who waits on `changed`: the caller (nothing to take) or the thread (no room). Never both,
+    /// since the buffer cannot be empty and full at once; so a signal wakes the right one, and
+    /// only when someone waits.
+    private var callerWaits = false
+    private var threadWaits = false
     private var thread: pthread_t?
 
     /// Starts producing at once. Without a thread to be had, `take()` and `peek()` produce on
@@ -72,7 +77,7 @@ package final class Lookahead<Element>: @unchecked Sendable {
         switch nextItem() {
         case .element(let element):
             items.removeFirst()
-            pthread_cond_broadcast(changed)
+            if threadWaits { pthread_cond_signal(changed) }
             return element
         case .end: return nil
         case .failure(let error): throw error
@@ -107,7 +112,9 @@ package final class Lookahead<Element>: @unchecked Sendable {
             if thread == nil {
                 items.append(Self.attempt(produce))
             } else {
+                callerWaits = true
                 pthread_cond_wait(changed, mutex)
+                callerWaits = false
             }
         }
         return items[0]
@@ -117,7 +124,11 @@ package final class Lookahead<Element>: @unchecked Sendable {
     private func run() {
         while true {
             pthread_mutex_lock(mutex)
-            while items.count >= depth && !stopped { pthread_cond_wait(changed, mutex) }
+            while items.count >= depth && !stopped {
+                threadWaits = true
+                pthread_cond_wait(changed, mutex)
+                threadWaits = false
+            }
             let stop = stopped
             pthread_mutex_unlock(mutex)
             if stop { return }
@@ -126,7 +137,7 @@ package final class Lookahead<Element>: @unchecked Sendable {
             pthread_mutex_lock(mutex)
             // Kept even when stopped meanwhile: `stop()` discards it after the join.
             items.append(item)
-            pthread_cond_broadcast(changed)
+            if callerWaits { pthread_cond_signal(changed) }
             pthread_mutex_unlock(mutex)
             guard case .element = item else { return }
         }
