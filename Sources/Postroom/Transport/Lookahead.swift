@@ -1,4 +1,5 @@
 import Glibc
+import PostroomCore
 
 /// Runs `produce` on a thread of its own, up to `depth` results ahead of the caller, so that
 /// preparing the next messages (claiming, reading, DKIM signing) overlaps sending the current
@@ -41,26 +42,7 @@ package final class Lookahead<Element>: @unchecked Sendable {
         self.discard = discard
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(changed, nil)
-        thread = startThread()
-    }
-
-    /// The producing thread, or nil when none could be started.
-    private func startThread() -> pthread_t? {
-        var thread = pthread_t()
-        // The entry point is a C function, which cannot name this generic class: it gets a box.
-        let context = Unmanaged.passRetained(ThreadBody { self.run() }).toOpaque()
-        let started = pthread_create(
-            &thread, nil,
-            { context in
-                guard let context else { return nil }
-                Unmanaged<ThreadBody>.fromOpaque(context).takeRetainedValue().body()
-                return nil
-            }, context)
-        guard started == 0 else {
-            Unmanaged<ThreadBody>.fromOpaque(context).release()
-            return nil
-        }
-        return thread
+        thread = Workers.startThread { self.run() }
     }
 
     deinit {
@@ -150,10 +132,4 @@ package final class Lookahead<Element>: @unchecked Sendable {
             return .failure(error)
         }
     }
-}
-
-/// What a thread started by `Lookahead` runs.
-private final class ThreadBody: @unchecked Sendable {
-    let body: () -> Void
-    init(_ body: @escaping () -> Void) { self.body = body }
 }

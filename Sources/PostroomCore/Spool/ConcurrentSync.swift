@@ -20,28 +20,18 @@ package enum ConcurrentSync {
         let groups = groups.filter { !$0.isEmpty }
         guard let first = groups.first else { return }
         let others = groups.dropFirst().map { Group(targets: $0) }
-        var threads: [(thread: pthread_t, group: Group)] = []
+        var threads: [pthread_t] = []
         for group in others {
-            var thread = pthread_t()
-            let context = Unmanaged.passRetained(group).toOpaque()
-            let started = pthread_create(
-                &thread, nil,
-                { context in
-                    guard let context else { return nil }
-                    Unmanaged<Group>.fromOpaque(context).takeRetainedValue().sync()
-                    return nil
-                }, context)
-            if started == 0 {
-                threads.append((thread, group))
+            if let thread = Workers.startThread({ group.sync() }) {
+                threads.append(thread)
             } else {
                 // No thread to be had: the same work, one after another.
-                Unmanaged<Group>.fromOpaque(context).release()
                 group.sync()
             }
         }
         let inline = Group(targets: first)
         inline.sync()
-        for (thread, _) in threads { pthread_join(thread, nil) }
+        for thread in threads { pthread_join(thread, nil) }
         for group in [inline] + others {
             if let failure = group.failure { throw failure }
         }

@@ -13,22 +13,33 @@ package enum Workers {
         }
         var threads: [pthread_t] = []
         for index in 0..<count {
-            let task = Unmanaged.passRetained(Task { body(index) }).toOpaque()
-            var thread = pthread_t()
-            let result = pthread_create(
-                &thread, nil,
-                { context in
-                    if let context { Unmanaged<Task>.fromOpaque(context).takeRetainedValue().body() }
-                    return nil
-                }, task)
-            if result == 0 {
+            if let thread = startThread({ body(index) }) {
                 threads.append(thread)
             } else {
                 // No thread to be had: do the work here rather than lose it.
-                Unmanaged<Task>.fromOpaque(task).takeRetainedValue().body()
+                body(index)
             }
         }
         for thread in threads { pthread_join(thread, nil) }
+    }
+
+    /// Starts a joinable thread running `body`; nil when none can be had (the caller then does
+    /// the work itself). The one place a thread is started: `body` travels in a box, since the
+    /// entry point is a C function that can capture nothing.
+    package static func startThread(_ body: @escaping () -> Void) -> pthread_t? {
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(Task(body)).toOpaque()
+        let started = pthread_create(
+            &thread, nil,
+            { context in
+                if let context { Unmanaged<Task>.fromOpaque(context).takeRetainedValue().body() }
+                return nil
+            }, context)
+        guard started == 0 else {
+            Unmanaged<Task>.fromOpaque(context).release()
+            return nil
+        }
+        return thread
     }
 
     private final class Task: @unchecked Sendable {
