@@ -23,6 +23,7 @@ for connections in 1 4; do
   /usr/bin/time -v "$BIN/deliver" --once --spool "$spool" --smtp "smtp://127.0.0.1:$port" --tls off \
       --connections "$connections" > /dev/null 2> "$dir/time"
   end=$(date +%s.%N)
+  expect_all_sent "$spool" "$count"
   rate=$(echo "$count / ($end - $start)" | bc)
   rss=$(grep 'Maximum resident' "$dir/time" | awk '{print $NF}')
   echo "$connections connection(s): deliver $rate msg/s (peak RSS $((rss / 1024)) MiB), smtp-source $source_rate msg/s, ratio $(echo "scale=2; $rate / $source_rate" | bc) (target >= 0.5)"
@@ -34,4 +35,5 @@ python3 bench/make_outgoing.py "$spool" 100000 "$size"
 sync
 /usr/bin/time -v "$BIN/deliver" --once --spool "$spool" --smtp "smtp://127.0.0.1:$port" --tls off --connections 4 \
     > "$dir/out" 2> "$dir/time"
+expect_all_sent "$spool" 100000
 echo "100,000 queued, 4 connections: $(cat "$dir/out"); peak RSS $(( $(grep 'Maximum resident' "$dir/time" | awk '{print $NF}') / 1024 )) MiB (target < 64 MiB)"

@@ -45,6 +45,7 @@ for round in $(seq "$rounds"); do
     /usr/bin/time -f "%U %S" -o "$dir/time" "$BIN/deliver" --once --spool "$spool" \
         --smtp "smtp://127.0.0.1:$port" --tls off "${keys[@]}" > /dev/null 2>&1
     end=$(date +%s.%N)
+    expect_all_sent "$spool" "$count"
     rm -rf "$spool"
     rates[$mode]+=" $(echo "$count / ($end - $start)" | bc)"
     cpus[$mode]+=" $(awk '{print $1 + $2}' "$dir/time")"

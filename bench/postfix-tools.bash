@@ -13,3 +13,14 @@ start_smtp_sink() {
   trap 'kill $sink 2>/dev/null; rm -rf "$dir"' EXIT
   sleep 0.5
 }
+
+# expect_all_sent SPOOL COUNT: stops the benchmark unless deliver moved all COUNT messages to
+# sent/ (a run that deferred or failed some would otherwise print a rate it never reached).
+expect_all_sent() {
+  local sent
+  sent=$(find "$1/sent/new" "$1/sent/cur" -type f | wc -l)
+  [ "$sent" = "$2" ] || {
+    echo "deliver sent $sent of $2 messages ($(find "$1/deferred" "$1/failed" -type f | wc -l) deferred or failed); see $1/log" >&2
+    exit 1
+  }
+}
