@@ -129,6 +129,17 @@ import Testing
         #expect(unknown.stderr.contains("no message of that name in the spool"))
     }
 
+    @Test func standardInputIsReadWithNoArgumentOrADash() throws {
+        // No spool is needed for a message on standard input.
+        let config = directory.file("none.conf")
+        try Files.write(config, "spool = \(directory.file("no-spool"))\n")
+        for arguments in [["lint", "--config", config], ["lint", "--config", config, "-"]] {
+            let result = try Run.program("postroom", arguments, input: Array(Self.badMessage.utf8))
+            #expect(result.status == 65, "\(arguments): \(result.stderr)")
+            #expect(result.stdout.hasPrefix("(standard input): error: "), "\(arguments)")
+        }
+    }
+
     @Test func aNameIsLookedUpInTheSpoolsQueues() throws {
         let spool = try directory.spool()
         let config = try configuration(spool)

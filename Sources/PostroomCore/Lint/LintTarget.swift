@@ -1,14 +1,15 @@
 /// What `postroom lint` was given: a file, or the name of a message in the spool.
 public enum LintTarget {
-    /// The path of the message `target` names. A target with a `/`, or naming an existing file,
-    /// is a path; anything else is a spool name (as `postroom list` prints it), looked up in the
-    /// queues as the queue commands do. A name found nowhere is `.missingInput` (exit 66).
+    /// The path of the message `target` names. `-` is standard input (returned as is); a target
+    /// with a `/`, or naming an existing file, is a path; anything else is a spool name (as
+    /// `postroom list` prints it), looked up in the queues as the queue commands do. A name found
+    /// nowhere is `.missingInput` (exit 66).
     public static func path(
         of target: String, spool: () throws(PostroomError) -> Spool
     ) throws(PostroomError)
         -> String
     {
-        if target.utf8.contains(UInt8(ascii: "/")) || FileSystem.exists(target) { return target }
+        if target == "-" || target.utf8.contains(UInt8(ascii: "/")) || FileSystem.exists(target) { return target }
         let name = try MessageName(operatorName: target)
         let opened = try spool()
         guard let location = try opened.locate([name])[name.base] else {

@@ -77,6 +77,14 @@ struct SenderAlignmentCheck {
                     "Gmail ignores one-click unsubscribe fields outside the signature: list them in h=")
             ]
         }
+        guard aligned.contains(where: { $0["a"]?.lowercased() == "rsa-sha256" }) else {
+            return [
+                LintFinding(
+                    .warning, "dkim", "the aligned DKIM signatures are all \(aligned[0]["a"] ?? "without a=")",
+                    "not every large receiver checks ed25519-sha256 (RFC 8463) yet, and to those the message "
+                        + "is unsigned: add an RSA key for \(domain) with 'postroom dkim-keygen'; deliver signs with both")
+            ]
+        }
         return []
     }
 

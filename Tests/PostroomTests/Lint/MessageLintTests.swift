@@ -85,6 +85,19 @@ import Testing
         #expect(Self.checks(foreign + covering + Self.good) == [])
     }
 
+    @Test func anEd25519SignatureAloneIsAWarning() {
+        let fields = "d=example.org; s=e1; h=from:list-unsubscribe:list-unsubscribe-post; bh=x; b=y\n"
+        let ed25519 = "DKIM-Signature: v=1; a=ed25519-sha256; " + fields
+        let rsa = "DKIM-Signature: v=1; a=rsa-sha256; " + fields
+        #expect(Self.checks(ed25519 + Self.good) == ["warning dkim"])
+        #expect(Self.findings(ed25519 + Self.good).first?.what == "the aligned DKIM signatures are all ed25519-sha256")
+        // Signed with both, as deliver does when both keys are configured: receivers use the RSA one.
+        #expect(Self.checks(ed25519 + rsa + Self.good) == [])
+        // Only an aligned RSA signature counts: one from another domain leaves the warning.
+        let foreignRSA = "DKIM-Signature: v=1; a=rsa-sha256; d=esp.net; s=s1; h=from; bh=x; b=y\n"
+        #expect(Self.checks(foreignRSA + ed25519 + Self.good) == ["warning dkim"])
+    }
+
     @Test func messageIDAndDateMustBePresentAndWellFormed() {
         #expect(Self.checks(Self.replacing("Message-ID: <1.M2P3Q4.host@example.org>\n", "")) == ["error message-id"])
         #expect(Self.checks(Self.replacing("<1.M2P3Q4.host@example.org>", "1.M2P3Q4.host")) == ["error message-id"])
