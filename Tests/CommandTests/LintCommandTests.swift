@@ -85,6 +85,35 @@ import Testing
         #expect(log.contains("lint: no List-Unsubscribe field"))
     }
 
+    @Test func aJobRenderFailedGoesBackToRenderWhenRequeued() throws {
+        let spool = try directory.spool()
+        try expandedExample(try configuration(spool, unsubscribe: false))
+        let failing = try Run.program("render", ["--config", try configuration(spool, unsubscribe: false), "--lint"])
+        #expect(failing.status == 0, "\(failing.stderr)")
+        let failed = Files.list(spool.maildir(.failed).path(of: .cur))
+        let names = failed.map { String($0.prefix { $0 != ":" }) }
+        #expect(!names.isEmpty)
+
+        // The fix is in the configuration: the jobs are rendered again, not sent as jobs.
+        let config = try configuration(spool)
+        let requeue = try Run.program("postroom", ["requeue", "--config", config] + names)
+        #expect(requeue.status == 0, "\(requeue.stderr)")
+        #expect(requeue.stdout.contains("from failed/cur to expanded/new for render to do again, attempts reset"))
+        #expect(Files.list(spool.maildir(.expanded).path(of: .new)).sorted() == names.sorted())
+        #expect(Files.list(spool.maildir(.outgoing).path(of: .new)).isEmpty)
+        let job = try Files.text(spool.maildir(.expanded).path(of: .new) + "/" + names[0])
+        #expect(!job.contains("X-Postroom-Failure") && !job.contains("X-Postroom-Failed-In"))
+        // Requeued already: the same command again changes nothing and succeeds.
+        let again = try Run.program("postroom", ["requeue", "--config", config, names[0]])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout.contains("already in expanded/new; nothing to do"))
+
+        let render = try Run.program("render", ["--config", config, "--lint"])
+        #expect(render.status == 0, "\(render.stderr)")
+        #expect(Files.list(spool.maildir(.outgoing).path(of: .new)).sorted() == names.sorted())
+        #expect(Files.list(spool.maildir(.failed).path(of: .cur)).isEmpty)
+    }
+
     @Test func renderLintAsAFilterRefusesAMessageWithErrors() throws {
         let spool = try directory.spool()
         let config = try configuration(spool, unsubscribe: false)

@@ -7,7 +7,8 @@ public enum QueueAction: String, Sendable, CaseIterable {
     /// From `held/`: a post held for a list goes to the list's members, anything else back to
     /// `outgoing/new`.
     case release
-    /// From `deferred/`, `failed/` or `held/` back to `outgoing/new`, attempts and errors reset.
+    /// From `deferred/`, `failed/` or `held/` back to `outgoing/new`, attempts and errors reset;
+    /// a request or job that failed in `expand` or `render` back to that stage's `new/`.
     case requeue
     /// Removed from whichever queue holds it.
     case delete
@@ -22,13 +23,24 @@ public enum QueueAction: String, Sendable, CaseIterable {
         }
     }
 
-    /// The queue where a message already is when the action has nothing left to do, so that
+    /// The queues where a message already is when the action has nothing left to do, so that
     /// running the same command again (`postroom release - < held-names`) succeeds.
-    var alreadyDoneIn: Spool.Queue? {
+    var alreadyDoneIn: [Spool.Queue] {
         switch self {
-        case .hold: .held
-        case .requeue, .release: .outgoing
-        case .delete: nil
+        case .hold: [.held]
+        case .release: [.outgoing]
+        case .requeue: [.outgoing, .expanded, .request]
+        case .delete: []
+        }
+    }
+
+    /// The queue a requeued message goes to: the input of the stage it failed in, so that a
+    /// request is expanded and a job rendered again (never sent as it is); `outgoing/` otherwise.
+    static func requeueTarget(failedIn stage: String?) -> Spool.Queue {
+        switch stage {
+        case "expand": .request
+        case "render": .expanded
+        default: .outgoing
         }
     }
 }
@@ -156,7 +168,7 @@ public final class QueueOperator {
     ) throws(PostroomError) -> QueueOutcome? {
         let place = location.place
         guard action.sources.contains(location.queue) else {
-            if location.queue == action.alreadyDoneIn {
+            if action.alreadyDoneIn.contains(location.queue) {
                 let already = action == .release ? "already released (in \(place))" : "already in \(place)"
                 return QueueOutcome(.ok, "\(name.base): \(already); nothing to do")
             }
@@ -243,17 +255,20 @@ public final class QueueOperator {
                 "\(location.name.base): a post held for the list \(list): 'postroom release' sends it to the "
                     + "list's members (requeue would send it to the list's own address)")
         }
+        let target = QueueAction.requeueTarget(failedIn: message.control(.failedIn))
         var fresh = message
         for field in [
             ControlHeader.attempts, .firstAttempt, .lastError, .nextAttempt, .failure, .failedIn, .heldReason,
         ] {
             _ = fresh.remove(field.rawValue)
         }
-        try claim.replace(with: fresh.bytes, to: spool.maildir(.outgoing), folder: .new, syncing: false)
-        changed(spool.maildir(.outgoing), .new)
+        try claim.replace(with: fresh.bytes, to: spool.maildir(target), folder: .new, syncing: false)
+        changed(spool.maildir(target), .new)
         changed(spool.maildir(location.queue), .cur)
         if location.folder == .new { changed(spool.maildir(location.queue), .new) }
-        return done(location, status: "requeued", detail: "by operator, from \(location.place), attempts reset")
+        let to = target == .outgoing ? "" : " to \(target.rawValue)/new for \(Self.worker(of: target)) to do again"
+        return done(
+            location, status: "requeued", detail: "by operator, from \(location.place)\(to), attempts reset")
     }
 
     private func delete(_ location: QueueLocation) throws(PostroomError) -> QueueOutcome? {
@@ -286,7 +301,8 @@ public final class QueueOperator {
         let target = spool.maildir(queue)
         guard location.folder == .new else {
             guard let claim = try claim(location) else { return false }
-            try refuseToReplace(target.path(of: location.name, in: .new))
+            // In new/ the name has no info (see Claim.move).
+            try refuseToReplace(target.path(of: MessageName(base: location.name.base), in: .new))
             try claim.move(to: target, folder: .new, syncing: false)
             changed(target, .new)
             changed(source, .cur)

@@ -83,15 +83,20 @@ public final class Claim {
 
     /// Moves the message, keeping its base name, into another maildir.
     ///
-    /// Into `new/` the name keeps whatever info it had; into `cur/` it gets a `:2,`
-    /// suffix as maildir readers expect. Both directories are fsynced unless
+    /// Into `new/` the name loses any info (flags belong to `cur/`: a message taken from
+    /// `failed/cur/NAME:2,` arrives as `new/NAME`); into `cur/` it gets a `:2,` suffix as
+    /// maildir readers expect. Both directories are fsynced unless
     /// `syncing` is false (the caller then syncs once for a batch). The lock is released.
     @discardableResult
     public func move(
         to target: Maildir, folder: Maildir.Folder, renamedTo newName: MessageName? = nil, syncing: Bool = true
     ) throws(PostroomError) -> MessageName {
         var finalName = newName ?? name
-        if folder == .cur { finalName = finalName.withInfo() }
+        switch folder {
+        case .cur: finalName = finalName.withInfo()
+        case .new: finalName = MessageName(base: finalName.base)
+        case .tmp: break
+        }
         let destination = target.path(of: finalName, in: folder)
         guard try FileSystem.rename(path, destination) else {
             throw .io(operation: "move", path: path, errno: ENOENT)
