@@ -26,14 +26,17 @@ public struct DKIMKeyGeneration: Sendable {
     /// The RSA modulus size in bits (nil for Ed25519).
     public let bits: Int?
 
-    /// Checks the request: the domain and selector are DNS names, the size one of `rsaSizes`.
-    /// Everything refused is a usage error (exit 64).
-    public init(domain: String, selector: String, algorithm: Algorithm, bits: Int?) throws(PostroomError) {
+    /// Checks the request: the domain and selector are DNS names, the domain no public suffix
+    /// of `publicSuffixList`, the size one of `rsaSizes`. Everything refused is a usage error (exit 64).
+    public init(
+        domain: String, selector: String, algorithm: Algorithm, bits: Int?, publicSuffixList: PublicSuffixList
+    ) throws(PostroomError) {
         var name = domain.lowercased()
         if name.hasSuffix(".") { name.removeLast() }
         if let problem = Self.problem(inDomainName: name) {
             throw .usage("--domain \"\(domain.escapingControls)\" is not a domain name: \(problem)")
         }
+        if let problem = publicSuffixList.signingDomainProblem(name) { throw .usage("--domain \(problem)") }
         if let problem = Self.problem(inDomainName: selector) {
             throw .usage(
                 "--selector \"\(selector.escapingControls)\" is not a DNS name: \(problem) (for example s2026 or mail)")

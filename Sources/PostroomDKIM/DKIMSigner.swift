@@ -56,7 +56,11 @@ public struct DKIMSigner: Sendable {
             names = []
         }
         guard !names.isEmpty else { return nil }
+        let suffixes = try? PublicSuffixList.configured(configuration)
         for (index, name) in names.enumerated() {
+            if let problem = suffixes?.signingDomainProblem(name.domain) {
+                throw .configuration(location: name.keyFile, reason: "the DKIM key's domain \(problem)")
+            }
             let same = names[..<index].contains { $0.domain == name.domain && $0.selector == name.selector }
             if same {
                 throw .configuration(

@@ -32,7 +32,10 @@ struct DKIMKeygenCommand: ParsableCommand {
             guard let chosen = DKIMKeyGeneration.Algorithm(rawValue: algorithm.lowercased()) else {
                 throw .usage("--algorithm must be rsa or ed25519, not \"\(algorithm)\"")
             }
-            let generation = try DKIMKeyGeneration(domain: domain, selector: selector, algorithm: chosen, bits: bits)
+            // Debian's list, as route and deliver read it by default (no check when it is missing).
+            let suffixes = PublicSuffixList(path: Configuration.publicSuffixList.defaultValue ?? "")
+            let generation = try DKIMKeyGeneration(
+                domain: domain, selector: selector, algorithm: chosen, bits: bits, publicSuffixList: suffixes)
             let key = try generation.generate()
             StandardStream.write(try generation.write(key, to: keyFile), to: 1)
         }

@@ -111,6 +111,9 @@ import Testing
         ["--domain", "example.org", "--selector", "s1", "--bits", "2500"],
         ["--domain", "example.org", "--selector", "s1", "--algorithm", "ed25519", "--bits", "2048"],
         ["--domain", "example.org", "--selector", "s1", "--algorithm", "dsa"],
+        // Public suffixes: no receiver aligns a From domain with a signature by them.
+        ["--domain", "org", "--selector", "s1"], ["--domain", "co.uk", "--selector", "s1"],
+        ["--domain", "github.io", "--selector", "s1"],
     ])
     func refusesBadNamesAndWeakKeysWithUsage(arguments: [String]) throws {
         let keyFile = directory.file("refused.key")

@@ -293,7 +293,8 @@ import Testing
         #expect(warnings.count == 2)
     }
 
-    /// A key file others can read, one that does not parse, an RSA key under 2048 bits: exit 78, nothing sent.
+    /// A key file others can read, one that does not parse, an RSA key under 2048 bits, a key for
+    /// a public suffix: exit 78, nothing sent.
     @Test func badKeysStopDeliverBeforeAnythingIsSent() throws {
         let spool = try directory.spool()
         try spool.maildir(.outgoing).add(
@@ -311,9 +312,15 @@ import Testing
         #expect(made.status == 0)
         chmod(small, 0o600)
         let mailbox = directory.file("mailbox")
-        for (key, reason) in [(open, "chmod 600"), (garbage, "not an RSA or Ed25519"), (small, "1024 bits")] {
+        let good = directory.file("good.key")
+        #expect(try Run.program("/usr/bin/openssl", ["genpkey", "-algorithm", "ed25519", "-out", good]).status == 0)
+        chmod(good, 0o600)
+        for (domain, key, reason) in [
+            ("example.org", open, "chmod 600"), ("example.org", garbage, "not an RSA or Ed25519"),
+            ("example.org", small, "1024 bits"), ("co.uk", good, "co.uk is a public suffix"),
+        ] {
             let result = try Run.program(
-                "deliver", ["--spool", spool.root, "--maildir", mailbox, "--dkim", "example.org:s:\(key)"])
+                "deliver", ["--spool", spool.root, "--maildir", mailbox, "--dkim", "\(domain):s:\(key)"])
             #expect(result.status == 78)
             #expect(result.stderr.contains(reason), "\(result.stderr)")
             #expect(Files.list(spool.maildir(.outgoing).path(of: .new)).count == 1)

@@ -72,6 +72,19 @@ public struct PublicSuffixList: Sendable {
         return try organizationalDomain(of: second) == organizational
     }
 
+    /// Why a DKIM key for `domain` would sign nothing a receiver aligns with From, or nil: a
+    /// public suffix (`org`, `co.uk`) is no organisational domain, so DMARC aligns no From
+    /// domain with it. Nil too when the list cannot be read: signing does not need it.
+    public func signingDomainProblem(_ domain: String) -> String? {
+        do throws(PostroomError) {
+            if try organizationalDomain(of: domain) != nil { return nil }
+        } catch {
+            return nil
+        }
+        return "\(domain) is a public suffix (\(path ?? "public suffix list")): DMARC aligns no From domain "
+            + "with a signature by it; use your own domain, such as school.\(domain)"
+    }
+
     /// A rule: its labels (the leftmost may be `*`), and whether it is an exception (`!`).
     struct Rule: Equatable {
         var labels: [Substring]
