@@ -63,6 +63,10 @@ public enum PostroomError: Error, Sendable, Equatable, CustomStringConvertible {
             return "no rule accepts recipient \(address): add a rule to the route table or fix the address"
         case .unavailable(let text):
             return text
+        case .cannotCreate(let path, ENOENT):
+            // Not the file but its directory is missing: a key file's as often as a spool's.
+            return "cannot create \(path): \(Self.describe(ENOENT)); \(Self.directory(of: path)) does not exist: "
+                + "create it (for a spool, 'postroom init'), or check the path"
         case .cannotCreate(let path, let code):
             return "cannot create \(path): \(Self.describe(code))\(Self.advice(code, path: path))"
         case .io(let operation, let path, let code):
@@ -79,6 +83,12 @@ public enum PostroomError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func describe(_ code: Int32) -> String {
         guard let text = strerror(code) else { return "error \(code)" }
         return String(cString: text)
+    }
+
+    /// The directory `path` is in, as written (`.` for a bare name).
+    private static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
     private static func advice(_ code: Int32, path: String) -> String {

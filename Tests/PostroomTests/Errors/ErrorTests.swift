@@ -37,5 +37,12 @@ import Testing
         let config = PostroomError.configuration(
             location: "/etc/postroom/postroom.conf line 3", reason: "unknown key \"spol\"")
         #expect(config.description == "configuration error: /etc/postroom/postroom.conf line 3: unknown key \"spol\"")
+        // A file that cannot be created for want of its directory names the directory.
+        let key = PostroomError.cannotCreate(path: "/etc/postroom/dkim/s1.key", errno: ENOENT)
+        #expect(
+            key.description
+                == "cannot create /etc/postroom/dkim/s1.key: No such file or directory; /etc/postroom/dkim does not "
+                + "exist: create it (for a spool, 'postroom init'), or check the path")
+        #expect(PostroomError.cannotCreate(path: "s1.key", errno: ENOENT).description.contains("; . does not exist"))
     }
 }
