@@ -35,7 +35,8 @@ struct SenderAlignmentCheck {
                 LintFinding(
                     .warning, "dkim", "no DKIM key is configured, so deliver sends this unsigned",
                     "Gmail and Yahoo require bulk mail signed by the From domain: create a key with "
-                        + "'postroom dkim-keygen --domain \(domain)', publish its record and set dkim; "
+                        + "'postroom dkim-keygen --domain \(domain) --selector NAME --key-file FILE', "
+                        + "publish its record and set dkim; "
                         + "deliver then signs From and the unsubscribe fields")
             ]
         }
@@ -58,10 +59,13 @@ struct SenderAlignmentCheck {
     {
         let aligned = signatures.filter { isAligned($0["d"]?.lowercased() ?? "", domain) }
         guard !aligned.isEmpty else {
-            let signers = signatures.compactMap { $0["d"] }.joined(separator: ", ")
+            var signers: [String] = []
+            for signer in signatures.compactMap({ $0["d"]?.lowercased() }) where !signers.contains(signer) {
+                signers.append(signer)
+            }
             return [
                 LintFinding(
-                    .error, "dkim", "no DKIM signature aligns with From domain \(domain) (signed by \(signers))",
+                    .error, "dkim", "no DKIM signature aligns with From domain \(domain) (signed by \(signers.joined(separator: ", ")))",
                     "DMARC needs d= in the same organisational domain as From: sign with a key for \(domain)")
             ]
         }
