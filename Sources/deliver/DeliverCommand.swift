@@ -169,22 +169,13 @@ struct DeliverCommand: ParsableCommand {
                 flags: dkim, canonicalization: dkimCanonicalization, configuration: configuration)
             if let dryRun {
                 let bytes = dryRun == "-" ? try MessageFile.readStandardInput() : try MessageFile.read(dryRun)
-                var message = try Message(parsing: bytes, source: dryRun == "-" ? "standard input" : dryRun)
                 // A spool file's name is its file name; standard input has only its Message-ID.
-                let name = dryRun == "-" ? nil : MessageName(fileName: FileSystem.baseName(dryRun))
-                let envelope = try envelopes.envelope(of: message, name: name)
-                let controls = message
-                message.removeInternalFields()
-                if let signer {
-                    let body = message.body
-                    _ = try signer.sign(header: &message, timestamp: Timestamp.now().seconds) { $0(body) }
-                    if let request = try? ARCSealRequest(controls: controls) {
-                        _ = try ARCSealer(signer: signer).seal(
-                            header: &message, request: request, timestamp: Timestamp.now().seconds
-                        ) { $0(body) }
-                    }
-                }
-                OutputStream.writeAll(WireFormat.smtpTranscript(message.bytes, envelope: envelope), to: 1)
+                let run = try DryRun(
+                    bytes: bytes, source: dryRun == "-" ? "standard input" : dryRun,
+                    name: dryRun == "-" ? nil : MessageName(fileName: FileSystem.baseName(dryRun)),
+                    envelopes: envelopes, signer: signer, timestamp: Timestamp.now().seconds)
+                OutputStream.writeAll(run.transcript, to: 1)
+                for warning in run.warnings { printError("deliver --dry-run: warning: \(warning)") }
                 return
             }
             let spool = try Spool.open(configuration.spool(flag: options.spool).root)

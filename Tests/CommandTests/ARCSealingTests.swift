@@ -263,5 +263,31 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("ARC-Seal: i=1; a=rsa-sha256;"), "\(result.stdout)")
         #expect(result.stdout.contains("ARC-Authentication-Results: i=1; lists.example.org;"))
+        #expect(result.stderr.isEmpty, "signed and sealed: nothing to warn about")
+    }
+
+    /// --dry-run says on standard error what deliver would log: a copy left unsigned or unsealed.
+    @Test func dryRunWarnsOfWhatWouldGoOutUnsignedOrUnsealed() throws {
+        let message = directory.file("copy.eml")
+        try Files.write(message, Self.listCopy())
+        let ed = try makeKey(domain: "lists.example.org", selector: "ed", ed25519: true)
+        let other = try makeKey(domain: "example.com", selector: "s1")
+        for (flags, warnings) in [
+            ([String](), ["not DKIM-signed: no DKIM key is configured", "not ARC-sealed: no DKIM key for"]),
+            (["--dkim", ed.flag], ["not ARC-sealed: only an Ed25519 key (ARC seals with RSA) for the sealing domain"]),
+            (
+                ["--dkim", other.flag],
+                ["not DKIM-signed: no key for the From domain lists.example.org", "not ARC-sealed: no DKIM key"]
+            ),
+        ] {
+            let result = try Run.program("deliver", ["--dry-run", message] + flags)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("Subject: [parents] Bake sale"))
+            let lines = result.stderr.split(separator: "\n")
+            #expect(lines.count == warnings.count, "\(flags): \(result.stderr)")
+            for (line, warning) in zip(lines, warnings) {
+                #expect(line.hasPrefix("deliver --dry-run: warning: \(warning)"), "\(line)")
+            }
+        }
     }
 }

@@ -1,0 +1,47 @@
+/// `deliver --dry-run`: what a server would receive for one message file, signed and sealed as
+/// `deliver` would, and what it would warn about (no key for the From domain, a list copy left
+/// unsealed), said beside the bytes rather than only in a log the dry run never writes.
+public struct DryRun {
+    /// The SMTP transcript (envelope, then the message as it goes on the wire).
+    public var transcript: [UInt8]
+    /// One line for each warning `deliver` would log for this message.
+    public var warnings: [String]
+
+    /// The dry run of the message in `bytes`; `name` is its spool name (nil for standard input).
+    public init(
+        bytes: [UInt8], source: String, name: MessageName?, envelopes: SendingEnvelope, signer: DKIMSigner?,
+        timestamp: Int
+    ) throws(PostroomError) {
+        var message = try Message(parsing: bytes, source: source)
+        let envelope = try envelopes.envelope(of: message, name: name)
+        let controls = message
+        message.removeInternalFields()
+        warnings = []
+        let body = message.body
+        if let signer {
+            if case .noKey(let domain) = try signer.sign(header: &message, timestamp: timestamp, body: { $0(body) }) {
+                warnings.append(
+                    "not DKIM-signed: no key for " + (domain.map { "the From domain \($0)" } ?? "a message without From"))
+            }
+        } else {
+            warnings.append("not DKIM-signed: no DKIM key is configured (--dkim, dkim)")
+        }
+        if let request = try? ARCSealRequest(controls: controls) {
+            let outcome =
+                try signer.map { (signer) throws(PostroomError) in
+                    try ARCSealer(signer: signer).seal(header: &message, request: request, timestamp: timestamp) {
+                        $0(body)
+                    }
+                } ?? .noKey(domain: request.domain, onlyEd25519: false)
+            switch outcome {
+            case .sealed: break
+            case .noKey(let domain, let onlyEd25519):
+                let which = onlyEd25519 ? "only an Ed25519 key (ARC seals with RSA)" : "no DKIM key"
+                warnings.append("not ARC-sealed: \(which) for the sealing domain \(domain)")
+            case .mismatch(let error):
+                warnings.append("not ARC-sealed: the request does not fit the message (\(error.reason))")
+            }
+        }
+        transcript = WireFormat.smtpTranscript(message.bytes, envelope: envelope)
+    }
+}
