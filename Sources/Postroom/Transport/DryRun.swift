@@ -21,7 +21,8 @@ public struct DryRun {
         if let signer {
             if case .noKey(let domain) = try signer.sign(header: &message, timestamp: timestamp, body: { $0(body) }) {
                 warnings.append(
-                    "not DKIM-signed: no key for " + (domain.map { "the From domain \($0)" } ?? "a message without From"))
+                    "not DKIM-signed: no key for "
+                        + (domain.map { "the From domain \($0)" } ?? "a message without From"))
             }
         } else {
             warnings.append("not DKIM-signed: no DKIM key is configured (--dkim, dkim)")

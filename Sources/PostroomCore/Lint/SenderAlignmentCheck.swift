@@ -65,7 +65,8 @@ struct SenderAlignmentCheck {
             }
             return [
                 LintFinding(
-                    .error, "dkim", "no DKIM signature aligns with From domain \(domain) (signed by \(signers.joined(separator: ", ")))",
+                    .error, "dkim",
+                    "no DKIM signature aligns with From domain \(domain) (signed by \(signers.joined(separator: ", ")))",
                     "DMARC needs d= in the same organisational domain as From: sign with a key for \(domain)")
             ]
         }
@@ -86,7 +87,8 @@ struct SenderAlignmentCheck {
                 LintFinding(
                     .warning, "dkim", "the aligned DKIM signatures are all \(aligned[0]["a"] ?? "without a=")",
                     "not every large receiver checks ed25519-sha256 (RFC 8463) yet, and to those the message "
-                        + "is unsigned: add an RSA key for \(domain) with 'postroom dkim-keygen'; deliver signs with both")
+                        + "is unsigned: add an RSA key for \(domain) with 'postroom dkim-keygen'; deliver signs with both"
+                )
             ]
         }
         return []

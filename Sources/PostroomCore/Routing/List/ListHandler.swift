@@ -141,7 +141,8 @@ public struct ListHandler: RouteHandler {
             return .drop(
                 reason: "the list \(settings.memberFile) has no member to send \(list)'s post to\(suppressedNote)")
         }
-        var summary = "list \(settings.memberFile): \(copies.count) cop\(copies.count == 1 ? "y" : "ies")" + suppressedNote
+        var summary =
+            "list \(settings.memberFile): \(copies.count) cop\(copies.count == 1 ? "y" : "ies")" + suppressedNote
         if rewriteFrom { summary += ", From rewritten" }
         if let arcNote { summary += ", \(arcNote)" }
         if !members.problems.isEmpty { summary += "; \(members.problems.count) unreadable lines skipped" }
