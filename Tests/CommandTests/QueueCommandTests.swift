@@ -159,6 +159,41 @@ import Testing
         #expect(Files.list(spool.maildir(.sent).path(of: .cur)).count == 4)
     }
 
+    @Test func aRequestThatFailedInExpandGoesBackToExpand() throws {
+        let spool = try directory.spool()
+        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples").path
+        let submit = try Run.program(
+            "postroom",
+            [
+                "submit", "--spool", spool.root, "--recipients", examples + "/students.csv", "--send-to", "self",
+                "--var", "program.niceName=Splash 2026",
+            ], input: try Files.read(examples + "/welcome.eml"))
+        #expect(submit.status == 0, "\(submit.stderr)")
+        let name = try #require(Files.list(spool.maildir(.request).path(of: .new)).first)
+        // The request as expand leaves one it could not take.
+        let request = spool.maildir(.request).path(of: .new) + "/" + name
+        let failed = spool.maildir(.failed).path(of: .cur) + "/" + name + ":2,"
+        try Files.write(
+            failed,
+            "X-Postroom-Failure: the recipient list is unreadable\nX-Postroom-Failed-In: expand\n"
+                + (try Files.text(request)))
+        #expect(unlink(request) == 0)
+
+        let result = try postroom(["requeue", name], spool)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("\(name): requeued (by operator, from failed/cur to request/new for expand"))
+        #expect(Self.files(spool) == ["request/new/\(name)"])
+        let expand = try Run.program("expand", ["--spool", spool.root])
+        #expect(expand.status == 0, "\(expand.stderr)")
+        let jobs = Files.list(spool.maildir(.expanded).path(of: .new))
+        #expect(!jobs.isEmpty)
+        for job in jobs {
+            let text = try Files.text(spool.maildir(.expanded).path(of: .new) + "/" + job)
+            #expect(!text.contains("X-Postroom-Failure") && !text.contains("X-Postroom-Failed-In"), "\(job)")
+        }
+    }
+
     @Test func deleteRemovesFromAnyQueue() throws {
         let spool = try populated()
         let result = try postroom(["delete", Self.name(1), Self.name(3), Self.name(4) + ":2,"], spool)
