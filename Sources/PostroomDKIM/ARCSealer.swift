@@ -25,6 +25,26 @@ public struct ARCSealer: Sendable {
         case noKey(domain: String, onlyEd25519: Bool)
         /// Sent unsealed: the request does not fit the ARC fields already in the message.
         case mismatch(ARCChainError)
+
+        /// Why the copy goes out unsealed, for a warning; nil when it was sealed.
+        public var unsealedReason: String? {
+            switch self {
+            case .sealed: nil
+            case .noKey(let domain, let onlyEd25519):
+                "\(onlyEd25519 ? "only an Ed25519 key (ARC seals with RSA)" : "no DKIM key") for the ARC sealing domain \(domain)"
+            case .mismatch(let error): "the ARC request does not fit the message (\(error.reason))"
+            }
+        }
+    }
+
+    /// Seals as `seal(header:request:timestamp:body:)` does with the keys of `signer`; with no
+    /// keys configured (nil), `.noKey`.
+    public static func seal(
+        header: inout Message, request: ARCSealRequest, timestamp: Int, signer: DKIMSigner?,
+        body: (_ consume: ([UInt8]) -> Void) throws(PostroomError) -> Void
+    ) throws(PostroomError) -> Outcome {
+        guard let signer else { return .noKey(domain: request.domain, onlyEd25519: false) }
+        return try ARCSealer(signer: signer).seal(header: &header, request: request, timestamp: timestamp, body: body)
     }
 
     /// The key that seals for `domain`: its (or its closest parent's) RSA key. RFC 8617 seals

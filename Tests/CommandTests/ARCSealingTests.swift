@@ -239,7 +239,7 @@ import Testing
         let text = try Files.text(try #require(paths.first))
         #expect(!text.contains("ARC-") && text.contains("DKIM-Signature: v=1; a=ed25519-sha256;"))
         #expect(
-            log.contains("only an Ed25519 key (ARC validators check RSA) for the ARC sealing domain lists.example.org"))
+            log.contains("only an Ed25519 key (ARC seals with RSA) for the ARC sealing domain lists.example.org"))
     }
 
     /// With both kinds of key, RSA seals.
@@ -274,7 +274,10 @@ import Testing
         let other = try makeKey(domain: "example.com", selector: "s1")
         for (flags, warnings) in [
             ([String](), ["not DKIM-signed: no DKIM key is configured", "not ARC-sealed: no DKIM key for"]),
-            (["--dkim", ed.flag], ["not ARC-sealed: only an Ed25519 key (ARC seals with RSA) for the sealing domain"]),
+            (
+                ["--dkim", ed.flag],
+                ["not ARC-sealed: only an Ed25519 key (ARC seals with RSA) for the ARC sealing domain"]
+            ),
             (
                 ["--dkim", other.flag],
                 ["not DKIM-signed: no key for the From domain lists.example.org", "not ARC-sealed: no DKIM key"]

@@ -30,21 +30,15 @@ final class ARCSealingStep: Sendable {
             warn("ARC control fields unusable (\(error.reason))", once: "malformed", name: name, log: log)
             return nil
         }
-        let outcome =
-            try signer.map { (signer) throws(PostroomError) in
-                try ARCSealer(signer: signer).seal(header: &header, request: request, timestamp: timestamp) {
-                    (consume) throws(PostroomError) in
-                    try stored.forEachBodyChunk({ (piece) throws(PostroomError) in consume(piece) }, unreadable: { $0 })
-                }
-            } ?? .noKey(domain: request.domain, onlyEd25519: false)
-        switch outcome {
-        case .sealed: return request
-        case .noKey(let domain, let onlyEd25519):
-            let which = onlyEd25519 ? "only an Ed25519 key (ARC validators check RSA)" : "no DKIM key"
-            warn("\(which) for the ARC sealing domain \(domain)", once: "key \(domain)", name: name, log: log)
-        case .mismatch(let error):
-            warn("ARC request does not fit the message (\(error.reason))", once: "mismatch", name: name, log: log)
+        let outcome = try ARCSealer.seal(header: &header, request: request, timestamp: timestamp, signer: signer) {
+            (consume) throws(PostroomError) in
+            try stored.forEachBodyChunk({ (piece) throws(PostroomError) in consume(piece) }, unreadable: { $0 })
         }
+        guard let reason = outcome.unsealedReason else { return request }
+        // One warning per pass for each domain without a key, and one for all mismatches.
+        let kind: String
+        if case .noKey(let domain, _) = outcome { kind = "key \(domain)" } else { kind = "mismatch" }
+        warn(reason, once: kind, name: name, log: log)
         return nil
     }
 

@@ -28,20 +28,10 @@ public struct DryRun {
             warnings.append("not DKIM-signed: no DKIM key is configured (--dkim, dkim)")
         }
         if let request = try? ARCSealRequest(controls: controls) {
-            let outcome =
-                try signer.map { (signer) throws(PostroomError) in
-                    try ARCSealer(signer: signer).seal(header: &message, request: request, timestamp: timestamp) {
-                        $0(body)
-                    }
-                } ?? .noKey(domain: request.domain, onlyEd25519: false)
-            switch outcome {
-            case .sealed: break
-            case .noKey(let domain, let onlyEd25519):
-                let which = onlyEd25519 ? "only an Ed25519 key (ARC seals with RSA)" : "no DKIM key"
-                warnings.append("not ARC-sealed: \(which) for the sealing domain \(domain)")
-            case .mismatch(let error):
-                warnings.append("not ARC-sealed: the request does not fit the message (\(error.reason))")
+            let outcome = try ARCSealer.seal(header: &message, request: request, timestamp: timestamp, signer: signer) {
+                $0(body)
             }
+            if let reason = outcome.unsealedReason { warnings.append("not ARC-sealed: \(reason)") }
         }
         transcript = WireFormat.smtpTranscript(message.bytes, envelope: envelope)
     }
