@@ -99,6 +99,12 @@ public struct DKIMSigner: Sendable {
         case signed([DKIMKey.Name])
         /// Sent unsigned: no key for the From domain (nil: no From address to take a domain from).
         case noKey(domain: String?)
+
+        /// Why the message goes out unsigned, for a warning; nil when it was signed.
+        public var unsignedReason: String? {
+            guard case .noKey(let domain) = self else { return nil }
+            return "no DKIM key for " + (domain.map { "the From domain \($0)" } ?? "a message without a From address")
+        }
     }
 
     /// Prepends a DKIM-Signature to `header` for each key of its From domain. `body` calls its

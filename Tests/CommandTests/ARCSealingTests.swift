@@ -280,7 +280,7 @@ import Testing
             ),
             (
                 ["--dkim", other.flag],
-                ["not DKIM-signed: no key for the From domain lists.example.org", "not ARC-sealed: no DKIM key"]
+                ["not DKIM-signed: no DKIM key for the From domain lists.example.org", "not ARC-sealed: no DKIM key"]
             ),
         ] {
             let result = try Run.program("deliver", ["--dry-run", message] + flags)

@@ -329,15 +329,12 @@ public final class DeliverStage: @unchecked Sendable {
         let outcome = try signer.sign(header: &header, timestamp: timestamp) { (consume) throws(PostroomError) in
             try stored.forEachBodyChunk({ (piece) throws(PostroomError) in consume(piece) }, unreadable: { $0 })
         }
-        guard case .noKey(let domain) = outcome, unsignedDomains.withLock({ $0.insert(domain ?? "").inserted }) else {
-            return
-        }
-        let which = domain.map { "the From domain \($0)" } ?? "a message without a From address"
+        guard case .noKey(let domain) = outcome, let reason = outcome.unsignedReason,
+            unsignedDomains.withLock({ $0.insert(domain ?? "").inserted })
+        else { return }
         log.record(
             name, status: "warning",
-            detail:
-                "no DKIM key for \(which); sent unsigned (further ones this pass too); see --dkim in postroom-deliver(8)"
-        )
+            detail: "\(reason); sent unsigned (further ones this pass too); see --dkim in postroom-deliver(8)")
     }
 
     /// Messages claimed and prepared ahead of the one being sent, on each connection: three,

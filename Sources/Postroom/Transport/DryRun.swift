@@ -19,13 +19,10 @@ public struct DryRun {
         warnings = []
         let body = message.body
         if let signer {
-            if case .noKey(let domain) = try signer.sign(header: &message, timestamp: timestamp, body: { $0(body) }) {
-                warnings.append(
-                    "not DKIM-signed: no key for "
-                        + (domain.map { "the From domain \($0)" } ?? "a message without From"))
-            }
+            let outcome = try signer.sign(header: &message, timestamp: timestamp) { $0(body) }
+            if let reason = outcome.unsignedReason { warnings.append("not DKIM-signed: \(reason)") }
         } else {
-            warnings.append("not DKIM-signed: no DKIM key is configured (--dkim, dkim)")
+            warnings.append("not DKIM-signed: no DKIM key is configured (--dkim, dkim in postroom.conf)")
         }
         if let request = try? ARCSealRequest(controls: controls) {
             let outcome = try ARCSealer.seal(header: &message, request: request, timestamp: timestamp, signer: signer) {
