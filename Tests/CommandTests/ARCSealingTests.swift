@@ -225,7 +225,7 @@ import Testing
         #expect(paths.count == 5)
         for path in paths { #expect(try !Files.text(path).contains("ARC-")) }
         #expect(log.components(separatedBy: "no DKIM key for the ARC sealing domain lists.example.org").count == 2)
-        #expect(log.components(separatedBy: "ARC control fields unusable").count == 2)
+        #expect(log.components(separatedBy: "the ARC control fields are unusable").count == 2)
         #expect(log.contains("instance \"51\" is not 1 to 50"))
         #expect(log.components(separatedBy: "ARC request does not fit the message").count == 2)
         #expect(log.contains("sent unsealed"))
@@ -292,5 +292,14 @@ import Testing
                 #expect(line.hasPrefix("deliver --dry-run: warning: \(warning)"), "\(line)")
             }
         }
+        // Control fields deliver cannot use are said too, not skipped in silence.
+        let rsa = try makeKey(domain: "lists.example.org", selector: "rs")
+        try Files.write(message, Self.listCopy(seal: "lists.example.org one none"))
+        let unusable = try Run.program("deliver", ["--dry-run", message, "--dkim", rsa.flag])
+        #expect(unusable.status == 0, "\(unusable.stderr)")
+        #expect(
+            unusable.stderr.hasPrefix(
+                "deliver --dry-run: warning: not ARC-sealed: the ARC control fields are unusable ("),
+            "\(unusable.stderr)")
     }
 }

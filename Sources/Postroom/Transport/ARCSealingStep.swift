@@ -27,7 +27,7 @@ final class ARCSealingStep: Sendable {
             guard let asked = try ARCSealRequest(controls: controls) else { return nil }
             request = asked
         } catch {
-            warn("ARC control fields unusable (\(error.reason))", once: "malformed", name: name, log: log)
+            warn("the ARC control fields are unusable (\(error.reason))", once: "malformed", name: name, log: log)
             return nil
         }
         let outcome = try ARCSealer.seal(header: &header, request: request, timestamp: timestamp, signer: signer) {

@@ -24,7 +24,14 @@ public struct DryRun {
         } else {
             warnings.append("not DKIM-signed: no DKIM key is configured (--dkim, dkim in postroom.conf)")
         }
-        if let request = try? ARCSealRequest(controls: controls) {
+        let request: ARCSealRequest?
+        do {
+            request = try ARCSealRequest(controls: controls)
+        } catch {
+            request = nil
+            warnings.append("not ARC-sealed: the ARC control fields are unusable (\(error.reason))")
+        }
+        if let request {
             let outcome = try ARCSealer.seal(header: &message, request: request, timestamp: timestamp, signer: signer) {
                 $0(body)
             }
