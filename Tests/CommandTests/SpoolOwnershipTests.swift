@@ -107,4 +107,29 @@ extension SpoolOwnershipTests {
         #expect(Files.list(spool.maildir(.outgoing).path(of: .new)).count == 3)
         #expect(Self.foreignFiles(under: spool.root) == [])
     }
+
+    /// route run by the MTA as a user the spool is not open to: exit 75, with the reason
+    /// (permission), not advice to run 'postroom init' on a spool that is complete.
+    @Test func routeAsAUserTheSpoolIsClosedToSaysPermissionDenied() throws {
+        chmod(directory.path, 0o755)
+        let spool = try directory.spool()
+        chmod(spool.root, 0o750)  // root's, as 'postroom init' run by root leaves it
+        let rules = directory.file("rules")
+        try Files.write(rules, "^alias$ redirect someone@example.org\n")
+        let arguments = ["--spool", spool.root, "--rules", rules, "--recipient", "alias@site.example"]
+        let closed = try asOwner("route", arguments, input: "From: a@example.net\n\nHi.\n")
+        #expect(closed.status == 75)
+        #expect(closed.stderr.contains("cannot enter the spool \(spool.root): Permission denied"), "\(closed.stderr)")
+        #expect(!closed.stderr.contains("incomplete"))
+
+        // Open to it, but the log is root's alone: the write is what fails, and said so.
+        chmod(spool.root, 0o755)
+        for queue in Spool.Queue.allCases { try Self.chownTree(spool.maildir(queue).path) }
+        chmod(spool.logPath, 0o600)
+        let log = try asOwner("route", arguments, input: "From: a@example.net\n\nHi.\n")
+        #expect(log.status == 75)
+        #expect(
+            log.stderr.contains("cannot open for writing \(spool.logPath): Permission denied; check the owner"),
+            "\(log.stderr)")
+    }
 }

@@ -17,10 +17,12 @@ package enum FileSystem {
             let code = errno
             if code == EINTR { continue }
             if flags & O_CREAT != 0 { throw .cannotCreate(path: path, errno: code) }
-            if code == ENOENT || code == EACCES {
+            // A file that cannot be read is missing input; one that cannot be written is not.
+            let writing = flags & O_ACCMODE != O_RDONLY
+            if code == ENOENT || (code == EACCES && !writing) {
                 throw .missingInput(path: path, reason: PostroomError.describe(code))
             }
-            throw .io(operation: "open", path: path, errno: code)
+            throw .io(operation: writing ? "open for writing" : "open", path: path, errno: code)
         }
     }
 

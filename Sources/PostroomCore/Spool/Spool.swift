@@ -79,10 +79,17 @@ public struct Spool: Sendable {
         guard let info = FileSystem.status(root), info.st_mode & S_IFMT == S_IFDIR else {
             throw .missingInput(path: root, reason: "no spool here; create one with 'postroom init \(root)'")
         }
+        // A spool this user may not enter looks empty: say so, not that it is incomplete.
+        if access(root, R_OK | X_OK) != 0 {
+            throw .io(operation: "enter the spool", path: root, errno: errno)
+        }
         for queue in Queue.allCases where !maildir(queue).exists {
+            let path = maildir(queue).path
+            if FileSystem.status(path) != nil, access(path, R_OK | X_OK) != 0 {
+                throw .io(operation: "enter the spool", path: path, errno: errno)
+            }
             throw .missingInput(
-                path: maildir(queue).path,
-                reason: "the spool is incomplete; 'postroom init \(root)' adds what is missing")
+                path: path, reason: "the spool is incomplete; 'postroom init \(root)' adds what is missing")
         }
     }
 
