@@ -63,6 +63,9 @@ import Testing
         let result = try route.route(outsider, recipient: "S1234-students@site.example", sender: "x@elsewhere.example")
         #expect(result.status == 77, "\(result.stderr)")
         #expect(result.stderr.contains("does not take posts from this address"), "\(result.stderr)")
+        // The bounce the poster gets names no file of this machine.
+        #expect(result.stderr.contains("x@elsewhere.example may not post: not a member;"), "\(result.stderr)")
+        #expect(!result.stderr.contains("lists/"), "\(result.stderr)")
         #expect(route.outgoing.isEmpty)
         #expect(Files.list(route.spool.maildir(.held).path(of: .new)).isEmpty)
     }

@@ -78,9 +78,11 @@ public struct ListHandler: RouteHandler {
         let poster = ListPoster(message, envelopeSender: sender)
         let listName = settings.name ?? IncomingMessage.split(list).local
 
-        func refuse(_ reason: String) throws(PostroomError) -> RouteDecision {
+        // `told` is what the poster's bounce says, when `reason` names what only the site should see.
+        func refuse(_ reason: String, told: String? = nil) throws(PostroomError) -> RouteDecision {
             if settings.rejectsRefusedPosts {
-                return .refuse(.noPermission, "\(list): \(reason); the list does not take posts from this address")
+                return .refuse(
+                    .noPermission, "\(list): \(told ?? reason); the list does not take posts from this address")
             }
             let held = try HeldPost(
                 message: message, list: list, poster: poster, reason: reason, notify: settings.notify,
@@ -89,7 +91,9 @@ public struct ListHandler: RouteHandler {
             return .deliver(
                 RoutePlan(copies: held.copies, summary: "list \(settings.memberFile): held (\(reason))\(notice)"))
         }
-        if checkingPosters, let reason = try refusal(of: poster, members: members) { return try refuse(reason) }
+        if checkingPosters, let refused = try refusal(of: poster, members: members) {
+            return try refuse(refused.reason, told: refused.told)
+        }
 
         // Only a list that seals or requires signatures runs verify; a released post was
         // already judged by its moderator, so only sealing needs the report then.
@@ -149,8 +153,9 @@ public struct ListHandler: RouteHandler {
         return .deliver(RoutePlan(copies: copies, summary: summary))
     }
 
-    /// Why the posting policy refuses `poster`, or nil when it may post.
-    func refusal(of poster: ListPoster, members: ListMembers) throws(PostroomError) -> String? {
+    /// Why the posting policy refuses `poster`, or nil when it may post: the reason for the held
+    /// queue and the log (which file), and what the poster is told (no path of this machine).
+    func refusal(of poster: ListPoster, members: ListMembers) throws(PostroomError) -> (reason: String, told: String)? {
         let allowed: ListMembers
         switch settings.posters {
         case .anyone:
@@ -166,6 +171,7 @@ public struct ListHandler: RouteHandler {
         }
         if poster.addresses.contains(where: allowed.contains) { return nil }
         let who = (poster.from?.address ?? poster.envelopeSender).escapingControls
-        return "\(who) may not post: not in \(allowed.path)"
+        let whom = settings.posters == .members ? "a member" : "one of its posters"
+        return ("\(who) may not post: not in \(allowed.path)", "\(who) may not post: not \(whom)")
     }
 }
