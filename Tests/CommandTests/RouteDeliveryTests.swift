@@ -154,6 +154,8 @@ import Testing
     @Test(arguments: [
         "X-Loop: list@site.example", "Received: from a by b\nDelivered-To: <LIST@site.example>",
         "Delivered-To: list@site.example\nDelivered-To: list@site.example", "X-Loop:  List@Site.Example ",
+        // Below another address's Delivered-To it is not the delivering MTA's own.
+        "Delivered-To: other@site.example\nDelivered-To: list@site.example",
     ])
     func aMessageMarkedForTheRoutedAddressIsDroppedWithALogLine(field: String) throws {
         let route = try RouteFixture(rules: "^list$ redirect member@example.org\n")

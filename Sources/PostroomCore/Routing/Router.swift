@@ -142,26 +142,25 @@ public struct Router {
     }
 
     /// Why `message` is a loop for the address being routed, or nil: it carries our `X-Loop`
-    /// for this address, or a `Delivered-To` naming it. One `Delivered-To` among the trace fields
-    /// at the very top is the delivering MTA's own (Postfix's local(8) and pipe(8) with flag D add
-    /// it just before they run route), so only a second one, or one further down, is a loop.
+    /// for this address, or a `Delivered-To` naming it. The first `Delivered-To`, when it is among
+    /// the trace fields at the very top, is the delivering MTA's own (Postfix's local(8) and
+    /// pipe(8) with flag D add it just before they run route), so only one below another
+    /// `Delivered-To`, or further down, is a loop.
     func loop(in message: IncomingMessage) -> String? {
         let address = context.loopID
         for value in message.message.values(of: "X-Loop") where Self.normalized(value) == address {
             return "X-Loop: \(address) is already in the message"
         }
-        var excused = false
         var inTopTrace = true
+        var isFirstDeliveredTo = true
         for field in message.message.fields {
             let isTrace = ["Return-Path", "Delivered-To", "X-Original-To", "Envelope-To", "Delivery-date"].contains {
                 field.hasName($0)
             }
             inTopTrace = inTopTrace && isTrace
-            guard field.hasName("Delivered-To"), Self.normalized(field.value) == address else { continue }
-            if inTopTrace && !excused {
-                excused = true
-                continue
-            }
+            guard field.hasName("Delivered-To") else { continue }
+            defer { isFirstDeliveredTo = false }
+            guard Self.normalized(field.value) == address, !(inTopTrace && isFirstDeliveredTo) else { continue }
             return "Delivered-To: \(address) is already in the message"
         }
         return nil
