@@ -67,6 +67,43 @@ import Testing
         #expect(missing.stderr.contains("cannot read the rule table"))
     }
 
+    /// A member file named through captures is checked in every file its template can name.
+    @Test func checkReadsEveryMemberFileATemplatedListCanName() throws {
+        let route = try RouteFixture(
+            rules: "^(S[0-9]+)-(students|teachers)$ list lists/$1-$2 tag=[$1]\n^one$ redirect a@example.org\n")
+        let lists = route.directory.file("lists")
+        try FileManager.default.createDirectory(atPath: lists, withIntermediateDirectories: true)
+        try Files.write(lists + "/S1-students", "ann@example.org\nnot an address\n")
+        try Files.write(lists + "/S2-teachers", "Tom <tom@example.org>\n")
+        // Not a name the template can make: not a member file, not read.
+        try Files.write(lists + "/README", "the class lists, one file each\n")
+        let result = try route.route([], recipient: nil, sender: nil, ["--check"])
+        #expect(result.status == 78)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(
+            lines.first?.hasSuffix(
+                "rules line 1: \(lists)/S1-students line 2: \"not an address\" is not an address: malformed address: \"not\" has no @domain in \"not an address\""
+            ) == true, "\(result.stderr)")
+
+        try Files.write(lists + "/S1-students", "ann@example.org\n")
+        let clean = try route.route([], recipient: nil, sender: nil, ["--check"])
+        #expect(clean.status == 0, "\(clean.stderr)")
+        #expect(clean.stdout.hasSuffix("rules: 2 rules, no problems\n"), "\(clean.stdout)")
+    }
+
+    /// A handler's problem says its rule's line once.
+    @Test func aProblemNamesItsLineOnce() throws {
+        let route = try RouteFixture(rules: "^list$ list members posters=nobody-file\n")
+        try Files.write(route.directory.file("members"), "ann@example.org\n")
+        let result = try route.route([], recipient: nil, sender: nil, ["--check"])
+        #expect(result.status == 78)
+        #expect(result.stderr.contains("rules line 1: "), "\(result.stderr)")
+        #expect(!result.stderr.contains("rule table line"), "\(result.stderr)")
+        let one = try RouteFixture(rules: "^ok$ redirect one@example.org\n")
+        #expect(try one.route([], recipient: nil, sender: nil, ["--check"]).stdout.hasSuffix("1 rule, no problems\n"))
+    }
+
     @Test func explainShowsTheDecisionAndWritesNothing() throws {
         let route = try RouteFixture(
             rules: """

@@ -249,7 +249,8 @@ public struct RouteCommand {
                 return Sysexit.config.rawValue
             }
             let count = try RuleTable(path: rulesPath, context: context).rules.count
-            OutputStream.writeAll(Array("\(rulesPath): \(count) rules, no problems\n".utf8), to: 1)
+            OutputStream.writeAll(
+                Array("\(rulesPath): \(count) rule\(count == 1 ? "" : "s"), no problems\n".utf8), to: 1)
             return 0
         } catch {
             return Self.report(error.description, status: error.exitStatus)

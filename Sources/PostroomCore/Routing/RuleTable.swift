@@ -192,7 +192,9 @@ public struct RuleTable: Sendable {
             let arguments = RuleArguments(
                 positional: positional, options: options, line: lineNumber, directory: directory)
             if ruleProblems.isEmpty && checkFiles {
-                ruleProblems += handler.check(arguments, context: context).map { "\(location): \($0)" }
+                ruleProblems += handler.check(arguments, context: context).map {
+                    "\(location): \(Self.withoutRuleLocation($0, line: lineNumber))"
+                }
             }
             problems += ruleProblems
             if ruleProblems.isEmpty {
@@ -204,6 +206,16 @@ public struct RuleTable: Sendable {
             }
         }
         return (rules, problems)
+    }
+
+    /// A handler's problem without the location it names when it fails at routing time (the
+    /// check's own location says it already).
+    static func withoutRuleLocation(_ problem: String, line: Int) -> String {
+        var text = Substring(problem)
+        for prefix in ["configuration error: ", "rule table line \(line): "] where text.hasPrefix(prefix) {
+            text = text.dropFirst(prefix.count)
+        }
+        return String(text)
     }
 
     /// The first rule whose pattern matches, with its arguments substituted; `after` skips rules up to it.

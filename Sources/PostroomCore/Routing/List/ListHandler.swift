@@ -1,3 +1,5 @@
+import Glibc
+
 /// `list FILE [options]`: a mailing list whose members are the addresses in FILE.
 ///
 /// A post becomes one outgoing copy per member (the poster left out unless `self=yes`), each
@@ -25,9 +27,11 @@ public struct ListHandler: RouteHandler {
             return [error.description]
         }
         var problems: [String] = []
-        // A file named through a capture ($1) exists only for some addresses: not checked here.
         func checkFile(_ argument: String, _ path: String, required: Bool, what: String) {
-            guard !argument.contains("$") else { return }
+            guard !argument.contains("$") else {
+                problems += checkTemplated(path)
+                return
+            }
             do {
                 if let file = try ListMembers.load(path) {
                     problems += file.problems.map(\.text)
@@ -151,6 +155,36 @@ public struct ListHandler: RouteHandler {
         if let arcNote { summary += ", \(arcNote)" }
         if !members.problems.isEmpty { summary += "; \(members.problems.count) unreadable lines skipped" }
         return .deliver(RoutePlan(copies: copies, summary: summary))
+    }
+
+    /// The problems of every file a member path with captures (`lists/$1-$2`) can name: the files
+    /// of its directory whose names fit it (`*-*`). A directory that is itself named through a
+    /// capture is not looked into.
+    static func checkTemplated(_ path: String) -> [String] {
+        guard let slash = path.lastIndex(of: "/"), !path[..<slash].contains("$") else { return [] }
+        let directory = String(path[..<slash])
+        var glob = ""
+        var characters = path[path.index(after: slash)...].makeIterator()
+        while let character = characters.next() {
+            if character == "$" {
+                glob += "*"
+                // $1 ... $9 and ${10}: the capture's number or braces go with it.
+                var next = characters
+                while let digit = next.next(), digit.isNumber || digit == "{" || digit == "}" { characters = next }
+            } else {
+                glob.append(character)
+            }
+        }
+        var problems: [String] = []
+        for name in DirectoryStream(path: directory).sorted()
+        where !name.hasPrefix(".") && fnmatch(glob, name, FNM_PERIOD) == 0 {
+            do throws(PostroomError) {
+                problems += try ListMembers.load("\(directory)/\(name)")?.problems.map(\.text) ?? []
+            } catch {
+                problems.append(error.description)
+            }
+        }
+        return problems
     }
 
     /// Why the posting policy refuses `poster`, or nil when it may post: the reason for the held
