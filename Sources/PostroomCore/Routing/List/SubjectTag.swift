@@ -4,7 +4,9 @@
 /// The subject is read with its encoded words decoded. Leading tags (the list's and the
 /// prefix, compared without regard to case) and reply or forward markers are taken off the
 /// front in any order, then put back as `PREFIX TAG MARKER rest`: `Re: [S1234] x` becomes
-/// `[S1234] Re: x`, and `[S1234] Re: x` stays what it is. Reply markers (`Re:`, `RE:`, `Aw:`,
+/// `[S1234] Re: x`, and `[S1234] Re: x` stays what it is; behind another bracketed tag
+/// (`[Splash] [S1234] Re: x` with no prefix set) the list's tag is taken out and put first,
+/// the other kept: `[S1234] [Splash] Re: x`. Reply markers (`Re:`, `RE:`, `Aw:`,
 /// `AW:`, `Sv:`, `Antw:`, `Re[2]:`) become `Re:`, forward markers (`Fwd:`, `Fw:`, `WG:`) become
 /// `Fwd:`, and a run of them collapses to the first one's kind.
 public struct SubjectTag: Sendable, Equatable {
@@ -26,20 +28,44 @@ public struct SubjectTag: Sendable, Equatable {
     public func apply(to subject: String?) -> String {
         var rest = Substring(Self.clean(subject ?? ""))
         var marker: String?
-        while true {
-            let before = rest.count
+        // Other bracketed tags in the leading run ([Splash] of a list without prefix=, another
+        // list's): kept, and our own tag behind one is taken out too, so it is never added twice.
+        var others: [Substring] = []
+        var markerBehindOthers: String?
+        var atFirstOther: (marker: String?, rest: Substring)?
+        var knownBehindOthers = false
+        scan: while true {
             rest = rest.drop { $0 == " " || $0 == "\t" }
             for known in [tag, prefix] where !known.isEmpty && Self.hasPrefix(rest, known) {
                 rest = rest.dropFirst(known.count)
+                knownBehindOthers = knownBehindOthers || atFirstOther != nil
+                continue scan
             }
             if let (kind, length) = Self.marker(at: rest) {
-                marker = marker ?? kind
+                if atFirstOther == nil {
+                    marker = marker ?? kind
+                } else {
+                    markerBehindOthers = markerBehindOthers ?? kind
+                }
                 rest = rest.dropFirst(length)
+                continue
             }
-            if rest.count == before { break }
+            if rest.first == "[", let close = rest.prefix(64).firstIndex(of: "]") {
+                if atFirstOther == nil { atFirstOther = (marker, rest) }
+                others.append(rest[...close])
+                rest = rest[rest.index(after: close)...]
+                continue
+            }
+            break
         }
-        let parts = [prefix, tag, marker ?? "", String(rest)].filter { !$0.isEmpty }
-        return parts.joined(separator: " ")
+        if let atFirstOther, !knownBehindOthers {
+            // Nothing of ours behind them: the subject goes on as it was from the first of them.
+            (marker, rest, others) = (atFirstOther.marker, atFirstOther.rest, [])
+        } else {
+            marker = marker ?? markerBehindOthers
+        }
+        let parts = [prefix, tag] + others.map(String.init) + [marker ?? "", String(rest)]
+        return parts.filter { !$0.isEmpty }.joined(separator: " ")
     }
 
     /// `Re:`, `RE:`, `Re[2]:`, `Aw:`, `Fwd:`... at the start of `text`: the normal form and the length.

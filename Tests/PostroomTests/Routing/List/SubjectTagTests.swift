@@ -28,6 +28,15 @@ import Testing
         ("Homework [S1234]", "[S1234] Homework [S1234]"),
         ("Line\r\nBcc: victim@example.org", "[S1234] Line Bcc: victim@example.org"),
         ("Été: devoirs", "[S1234] Été: devoirs"),
+        // Behind another bracketed tag (a site prefix this list does not set, another list's):
+        // ours comes first, once, the other stays.
+        ("[Splash] [S1234] Re: Homework", "[S1234] [Splash] Re: Homework"),
+        ("[Splash] Re: [S1234] Homework", "[S1234] [Splash] Re: Homework"),
+        ("Re: [Other] [S1234] Homework", "[S1234] [Other] Re: Homework"),
+        ("[Other] Re: Homework", "[S1234] [Other] Re: Homework"),
+        ("Re: [Other] Homework", "[S1234] Re: [Other] Homework"),
+        ("[Other] Homework [S1234]", "[S1234] [Other] Homework [S1234]"),
+        ("[unclosed Homework", "[S1234] [unclosed Homework"),
     ]
 
     @Test(arguments: cases)
