@@ -161,10 +161,14 @@ import Testing
         #expect(
             ListHandler.check(fixture.arguments("lists/none"), context: context).first?.contains("does not exist")
                 == true)
-        #expect(ListHandler.check(fixture.arguments("lists/$1-students"), context: context).isEmpty)
+        // Named through a capture: every file the template can name is read (lists/*-students).
+        let templated = ListHandler.check(fixture.arguments("lists/$1-students"), context: context)
+        #expect(templated.count == 1 && templated[0].contains("S1234-students line 2"), "\(templated)")
+        #expect(ListHandler.check(fixture.arguments("lists/$1-teachers"), context: context).isEmpty)
         let posters = ListHandler.check(
             fixture.arguments("lists/S1234-students", ["posters": "lists/p"]), context: context)
         #expect(posters.contains { $0.contains("posters file") })
-        #expect(ListHandler.check(fixture.arguments("lists/$1", ["reply_to": "x"]), context: context).count == 1)
+        #expect(
+            ListHandler.check(fixture.arguments("lists/$1-teachers", ["reply_to": "x"]), context: context).count == 1)
     }
 }
