@@ -52,6 +52,8 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         #expect(route.outgoing.isEmpty)
         #expect(Files.list(route.spool.maildir(.held).path(of: .new)).count == 1)
+        let log = try route.log()
+        #expect(log.contains("copies=1, status=held (list "), "\(log)")
         let status = try Run.program("postroom", ["status", "--spool", route.spool.root])
         #expect(status.stdout.contains("held"), "\(status.stdout)")
     }

@@ -173,7 +173,10 @@ public struct RouteCommand {
                     [
                         "to": "<\(recipient)>", "from": "<\(message.sender ?? "")>", "rule": "\(rule)",
                         "copies": "\(result.published.count)",
-                    ], status: "routed", detail: Self.detail(result, summary: summary))
+                    ],
+                    // A post a list's policy holds is "held", as the operator's hold is.
+                    status: result.published.contains { $0.directory == spool.maildir(.held).path } ? "held" : "routed",
+                    detail: Self.detail(result, summary: summary))
                 // The copies' queues and the log, in one wait: only then are the copies durable.
                 try log.sync(together: result.unsyncedQueues)
                 return .ok
