@@ -128,6 +128,11 @@ import Testing
         #expect(result.status == 75, "\(failure): \(result.status) \(result.stderr)")
         #expect(result.stderr.contains(expected), "\(failure): \(result.stderr)")
         #expect(route.outgoing.isEmpty)
+        if failure == .routeDirectoryIsAFile {
+            // Past the log's opening, the log says why the MTA will retry.
+            let log = try route.log()
+            #expect(log.contains("status=deferred (") && log.contains("route: Not a directory"), "\(log)")
+        }
     }
 
     @Test func theEnvelopeComesFromTheMTAEnvironment() throws {

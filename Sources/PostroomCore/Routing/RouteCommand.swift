@@ -163,8 +163,10 @@ public struct RouteCommand {
             let status: Sysexit = error.exitStatus == .dataError ? .dataError : .tempFail
             return Sysexit(rawValue: Self.report(error.description, status: status)) ?? status
         }
+        var openedLog: SpoolLog?
         do {
             let log = try SpoolLog(path: spool.logPath, program: "route", echo: false)
+            openedLog = log
             let outcome = try router.route(message, log: log)
             switch outcome {
             case .delivered(let result, let rule, let summary):
@@ -204,6 +206,11 @@ public struct RouteCommand {
             try log.sync()
             return .ok
         } catch {
+            // The MTA keeps the message and retries; the spool's log says why, when it can be written.
+            openedLog?.record(
+                nil, ["to": "<\(recipient)>", "from": "<\(message.sender ?? "")>"], status: "deferred",
+                detail: error.description)
+            try? openedLog?.sync()
             return Sysexit(rawValue: Self.report(error.description, status: .tempFail)) ?? .tempFail
         }
     }
