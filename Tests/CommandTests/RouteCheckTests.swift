@@ -92,6 +92,17 @@ import Testing
         #expect(clean.stdout.hasSuffix("rules: 2 rules, no problems\n"), "\(clean.stdout)")
     }
 
+    /// `$3` in a rule whose pattern has two groups would be empty at routing time.
+    @Test func aGroupThePatternDoesNotHaveIsAProblem() throws {
+        let route = try RouteFixture(
+            rules: "^(S[0-9]+)-(students)$ redirect $1-$3@example.org\n^(a)$ redirect $$1-$1@example.org\n")
+        let result = try route.route([], recipient: nil, sender: nil, ["--check"])
+        #expect(result.status == 78)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(lines.first?.hasSuffix("rules line 1: $3 names no group of the pattern, which has 2") == true)
+    }
+
     /// A handler's problem says its rule's line once.
     @Test func aProblemNamesItsLineOnce() throws {
         let route = try RouteFixture(rules: "^list$ list members posters=nobody-file\n")

@@ -31,6 +31,9 @@ public final class POSIXRegex: @unchecked Sendable {
         compiled = regex
     }
 
+    /// How many groups the pattern has (`$1` ... `$N` can name them).
+    public var groupCount: Int { Int(compiled.pointee.re_nsub) }
+
     deinit {
         regfree(compiled)
         compiled.deallocate()

@@ -144,7 +144,13 @@ public struct RuleTable: Sendable {
             let pattern = RulePattern(words[0], capturing: capturing)
             if checkFiles {
                 do {
-                    _ = try pattern.compile()
+                    let groups = try pattern.compile().groupCount
+                    // At routing time a group the pattern does not have is empty: lists/$1-$3 would name lists/S1-.
+                    let named = words.dropFirst(2).flatMap(Self.groupReferences(in:)).filter { $0 > groups }
+                    if let first = named.min() {
+                        problems.append(
+                            "\(location): $\(first) names no group of the pattern, which has \(groups)")
+                    }
                 } catch {
                     problems.append("\(location): the pattern does not compile: \(error.reason)")
                     continue
@@ -206,6 +212,17 @@ public struct RuleTable: Sendable {
             }
         }
         return (rules, problems)
+    }
+
+    /// The group numbers `$N` in `word` names (`$$` is a dollar sign), as `substitute` reads them.
+    static func groupReferences(in word: String) -> [Int] {
+        var numbers: [Int] = []
+        var characters = word.makeIterator()
+        while let character = characters.next() {
+            guard character == "$", let next = characters.next() else { continue }
+            if next.isASCII, let digit = next.wholeNumberValue { numbers.append(digit) }
+        }
+        return numbers
     }
 
     /// A handler's problem without the location it names when it fails at routing time (the
