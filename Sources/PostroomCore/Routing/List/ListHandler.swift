@@ -36,7 +36,9 @@ public struct ListHandler: RouteHandler {
                 if let file = try ListMembers.load(path) {
                     problems += file.problems.map(\.text)
                 } else if required {
-                    problems.append("rule table line \(arguments.line): \(what) \(path) does not exist")
+                    problems.append(
+                        "rule table line \(arguments.line): \(what) \(path) does not exist"
+                            + " (posters= takes anyone, members, or a file of the addresses that may post)")
                 } else {
                     problems.append(
                         "rule table line \(arguments.line): member file \(path) does not exist, so the rule never applies"
