@@ -2,6 +2,8 @@
 struct ListPoster: Sendable {
     /// The first mailbox of From, when From can be read.
     let from: Mailbox?
+    /// Whether From names more than one author (RFC 5322 allows it; DMARC cannot judge it).
+    let hasSeveralAuthors: Bool
     /// The poster's own Reply-To value, when it can be read.
     let replyTo: String?
     /// The envelope sender (never nil here: null-sender mail does not reach a list).
@@ -9,7 +11,9 @@ struct ListPoster: Sendable {
 
     init(_ message: IncomingMessage, envelopeSender: String) {
         let header = message.message
-        from = header.value(of: "From").flatMap { try? AddressParser.parseList($0).flatMap(\.mailboxes).first }
+        let authors = header.value(of: "From").flatMap { try? AddressParser.parseList($0).flatMap(\.mailboxes) } ?? []
+        from = authors.first
+        hasSeveralAuthors = authors.count > 1
         if let value = header.value(of: "Reply-To"), let list = try? AddressParser.parseList(value),
             !list.flatMap(\.mailboxes).isEmpty
         {
@@ -55,8 +59,9 @@ enum FromRewritePolicy {
         case .always: return true
         case .dmarc: break
         }
-        // Without a readable From there is no author domain to vouch for: use the list's.
-        guard let domain = poster.fromDomain else { return true }
+        // Without a readable From there is no author domain to vouch for, and with several
+        // authors no one domain's policy decides (RFC 7489 6.6.1): use the list's.
+        guard let domain = poster.fromDomain, !poster.hasSeveralAuthors else { return true }
         let lookup = context.dmarc?.policy(for: domain) ?? .unavailable("no DMARC lookup is set up")
         guard case .unavailable(let reason) = lookup else { return lookup.requiresRewrite }
         let onFailure = context.configuration.value(Configuration.dmarcLookupFailure) ?? "rewrite"

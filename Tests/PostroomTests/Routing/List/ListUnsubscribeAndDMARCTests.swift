@@ -147,6 +147,15 @@ import Testing
         #expect(message.values(of: "Reply-To") == ["teacher@school.example"])
     }
 
+    /// Several authors in From: no one domain's policy decides, so the list's From is used.
+    @Test func aPostWithSeveralAuthorsGetsTheListsFrom() throws {
+        let post = ListSamples.post.replacingOccurrences(
+            of: "From: The Teacher <teacher@school.example>",
+            with: "From: The Teacher <teacher@school.example>, head@strict.example")
+        let message = try first(try fixture(["school.example": .none, "strict.example": .reject]), post: post)
+        #expect(message.values(of: "From") == [Self.rewritten])
+    }
+
     @Test func aFailedLookupRewritesByDefault() throws {
         let fixture = try fixture(["school.example": .unavailable("timeout")])
         #expect(try first(fixture).values(of: "From") == [Self.rewritten])
