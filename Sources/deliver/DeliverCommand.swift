@@ -149,8 +149,9 @@ struct DeliverCommand: ParsableCommand {
     @Option(
         name: .customLong("dry-run"),
         help: ArgumentHelp(
-            "Print what a server would receive for this message file (- for standard input); send nothing.",
-            valueName: "file"))
+            "Print what a server would receive for this message file or spool name (- for standard input); "
+                + "send nothing.",
+            valueName: "file|name"))
     var dryRun: String?
 
     func run() throws {
@@ -168,11 +169,15 @@ struct DeliverCommand: ParsableCommand {
             let signer = try DKIMSigner.configured(
                 flags: dkim, canonicalization: dkimCanonicalization, configuration: configuration)
             if let dryRun {
-                let bytes = dryRun == "-" ? try MessageFile.readStandardInput() : try MessageFile.read(dryRun)
+                // A file, or a message's name in the spool, as postroom lint takes them.
+                let path = try MessageTarget.path(of: dryRun) { () throws(PostroomError) in
+                    try Spool.open(configuration.spool(flag: options.spool).root)
+                }
+                let bytes = path == "-" ? try MessageFile.readStandardInput() : try MessageFile.read(path)
                 // A spool file's name is its file name; standard input has only its Message-ID.
                 let run = try DryRun(
-                    bytes: bytes, source: dryRun == "-" ? "standard input" : dryRun,
-                    name: dryRun == "-" ? nil : MessageName(fileName: FileSystem.baseName(dryRun)),
+                    bytes: bytes, source: path == "-" ? "standard input" : path,
+                    name: path == "-" ? nil : MessageName(fileName: FileSystem.baseName(path)),
                     envelopes: envelopes, signer: signer, timestamp: Timestamp.now().seconds)
                 OutputStream.writeAll(run.transcript, to: 1)
                 for warning in run.warnings { printError("deliver --dry-run: warning: \(warning)") }

@@ -35,7 +35,8 @@ struct LintCommand: ParsableCommand {
             let lint = try MessageLint.configured(configuration, dkim: dkim)
             for target in targets.isEmpty ? ["-"] : targets {
                 do throws(PostroomError) {
-                    let path = try LintTarget.path(of: target) { () throws(PostroomError) in try options.openSpool() }
+                    let path = try MessageTarget.path(of: target) { () throws(PostroomError) in try options.openSpool()
+                    }
                     let bytes = path == "-" ? try MessageFile.readStandardInput() : try MessageFile.read(path)
                     let shown = path == "-" ? "(standard input)" : path
                     let findings = lint.check(bytes)

@@ -266,6 +266,20 @@ import Testing
         #expect(result.stderr.isEmpty, "signed and sealed: nothing to warn about")
     }
 
+    /// --dry-run takes a spool name as postroom lint does, looked up in the queues.
+    @Test func dryRunFindsAMessageByItsSpoolName() throws {
+        let spool = try directory.spool()
+        let name = MessageName(base: "1795336174.M9P1Q1.test")
+        try spool.maildir(.outgoing).add(Array(Self.listCopy().utf8), as: name)
+        let key = try makeKey(domain: "lists.example.org", selector: "s1")
+        let result = try Run.program("deliver", ["--dry-run", name.base, "--spool", spool.root, "--dkim", key.flag])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("ARC-Seal: i=1; a=rsa-sha256;"), "\(result.stdout)")
+        let missing = try Run.program("deliver", ["--dry-run", "1795336174.M8P1Q1.test", "--spool", spool.root])
+        #expect(missing.status == 66)
+        #expect(missing.stderr.contains("no message of that name in the spool"), "\(missing.stderr)")
+    }
+
     /// --dry-run says on standard error what deliver would log: a copy left unsigned or unsealed.
     @Test func dryRunWarnsOfWhatWouldGoOutUnsignedOrUnsealed() throws {
         let message = directory.file("copy.eml")

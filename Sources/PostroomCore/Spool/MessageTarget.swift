@@ -1,5 +1,6 @@
-/// What `postroom lint` was given: a file, or the name of a message in the spool.
-public enum LintTarget {
+/// A message as a command line names it: a file, or the name of a message in the spool
+/// (`postroom lint`, `deliver --dry-run`).
+public enum MessageTarget {
     /// The path of the message `target` names. `-` is standard input (returned as is); a target
     /// with a `/`, or naming an existing file, is a path; anything else is a spool name (as
     /// `postroom list` prints it), looked up in the queues as the queue commands do. A name found
