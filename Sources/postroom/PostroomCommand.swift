@@ -7,7 +7,7 @@ struct PostroomCommand: ParsableCommand {
         commandName: "postroom",
         abstract: "Mail for web applications through maildir spools.",
         discussion: """
-            The stages (expand, render, route, deliver, mark) are separate programs in \
+            The stages (expand, render, route, deliver, mark, and verify, which route runs) are separate programs in \
             libexec/postroom; this command sets up, inspects and manages the spool. See postroom(7).
             """,
         subcommands: [
