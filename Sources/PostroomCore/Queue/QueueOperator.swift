@@ -256,32 +256,29 @@ public final class QueueOperator {
                     + "list's members (requeue would send it to the list's own address)")
         }
         let target = QueueAction.requeueTarget(failedIn: message.control(.failedIn))
-        guard target == .outgoing else {
+        let detail: String
+        if target == .outgoing {
+            var fresh = message
+            for field in [
+                ControlHeader.attempts, .firstAttempt, .lastError, .nextAttempt, .failure, .failedIn, .heldReason,
+            ] {
+                _ = fresh.remove(field.rawValue)
+            }
+            try claim.replace(with: fresh.bytes, to: spool.maildir(target), folder: .new, syncing: false)
+            detail = "by operator, from \(location.place), attempts reset"
+        } else {
             // A request or job goes back as it is, by one rename: its stage replaces the failure
             // fields if it fails again, and makes nothing of them if it succeeds. (Rewritten, a
             // kill between the rewrite and the move would leave no record of where it belongs.)
             try refuseToReplace(spool.maildir(target).path(of: MessageName(base: location.name.base), in: .new))
             try claim.move(to: spool.maildir(target), folder: .new, syncing: false)
-            changed(spool.maildir(target), .new)
-            changed(spool.maildir(location.queue), .cur)
-            if location.folder == .new { changed(spool.maildir(location.queue), .new) }
-            return done(
-                location, status: "requeued",
-                detail:
-                    "by operator, from \(location.place) to \(target.rawValue)/new for \(Self.worker(of: target)) to do again"
-            )
+            detail =
+                "by operator, from \(location.place) to \(target.rawValue)/new for \(Self.worker(of: target)) to do again"
         }
-        var fresh = message
-        for field in [
-            ControlHeader.attempts, .firstAttempt, .lastError, .nextAttempt, .failure, .failedIn, .heldReason,
-        ] {
-            _ = fresh.remove(field.rawValue)
-        }
-        try claim.replace(with: fresh.bytes, to: spool.maildir(target), folder: .new, syncing: false)
         changed(spool.maildir(target), .new)
         changed(spool.maildir(location.queue), .cur)
         if location.folder == .new { changed(spool.maildir(location.queue), .new) }
-        return done(location, status: "requeued", detail: "by operator, from \(location.place), attempts reset")
+        return done(location, status: "requeued", detail: detail)
     }
 
     private func delete(_ location: QueueLocation) throws(PostroomError) -> QueueOutcome? {
