@@ -3,14 +3,14 @@ import Postroom
 import TestSupport
 import Testing
 
-/// The rule table in examples/route, as the README and route(8) show it: clean under
+/// The rule table in examples/route, as the README and route(8) show it (the README's
+/// `route --check --rules examples/route/rules`): clean under
 /// `route --check` once postroom.conf names the keys its srs and unsubscribe rules need, and
 /// taking the addresses its comments say it takes.
 @Suite struct ExampleRulesTests {
     let directory = TemporaryDirectory("postroom-example-rules")
 
-    static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("examples/route").path
+    static let examples = Files.repositoryPath("examples/route")
 
     /// route on the example table with `configuration` (lines of postroom.conf) and `arguments`.
     func route(_ arguments: [String], configuration: String = "") throws -> ProcessResult {
