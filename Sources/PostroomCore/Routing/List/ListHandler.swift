@@ -165,18 +165,9 @@ public struct ListHandler: RouteHandler {
     static func checkTemplated(_ path: String) -> [String] {
         guard let slash = path.lastIndex(of: "/"), !path[..<slash].contains("$") else { return [] }
         let directory = String(path[..<slash])
-        var glob = ""
-        var characters = path[path.index(after: slash)...].makeIterator()
-        while let character = characters.next() {
-            if character == "$" {
-                glob += "*"
-                // $1 ... $9 and ${10}: the capture's number or braces go with it.
-                var next = characters
-                while let digit = next.next(), digit.isNumber || digit == "{" || digit == "}" { characters = next }
-            } else {
-                glob.append(character)
-            }
-        }
+        // Every group as `*`, substituted as routing substitutes them.
+        let glob = RuleTable.Rule.substitute(
+            String(path[path.index(after: slash)...]), Array(repeating: "*", count: 10))
         var problems: [String] = []
         for name in DirectoryStream(path: directory).sorted()
         where !name.hasPrefix(".") && fnmatch(glob, name, FNM_PERIOD) == 0 {
